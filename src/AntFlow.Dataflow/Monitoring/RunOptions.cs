@@ -1,0 +1,24 @@
+namespace AntFlow.Dataflow;
+
+/// <summary>Options for one <c>RunAsync</c> call.</summary>
+public sealed class RunOptions
+{
+    private TimeSpan _updateInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets the display driven during the run.</summary>
+    /// <value>The default value is <see langword="null"/> (no display).</value>
+    public IPipelineDisplay? Display { get; set; }
+
+    /// <summary>Gets or sets how often the display is updated.</summary>
+    /// <value>The default value is one second.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan UpdateInterval
+    {
+        get => _updateInterval;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _updateInterval = value;
+        }
+    }
+}
