@@ -1,0 +1,212 @@
+using System.Runtime.CompilerServices;
+using AntFlow.Dataflow.Building;
+using AntFlow.Dataflow.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace AntFlow.Dataflow.Execution;
+
+/// <summary>One run of a typed pipeline: feeds items in, and reports every item's outcome to the sink exactly once.</summary>
+internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
+{
+    private readonly PipelineDefinition<TIn> _definition;
+    private readonly IStageRuntime[] _stages;
+    private readonly ResultSink<TOut> _sink;
+    private readonly Task _completion;
+    private long _nextSequence = -1;
+    private int _inputCompleted;
+
+    public PipelineEngine(PipelineDefinition<TIn> definition, ResultSink<TOut> sink, ILogger logger)
+        : base(definition.TimeProvider, definition.Tracker, logger, definition.CheckpointStore)
+    {
+        _definition = definition;
+        _sink = sink;
+        int count = definition.Stages.Count;
+        _stages = new IStageRuntime[count];
+        for (int i = 0; i < count; i++)
+        {
+            _stages[i] = definition.Stages[i].CreateRuntime(this, i, isLast: i == count - 1);
+        }
+
+        for (int i = 0; i < count - 1; i++)
+        {
+            _stages[i].ConnectTo(_stages[i + 1]);
+        }
+
+        ((IStageOutput<TOut>)_stages[^1]).ConnectTo(sink);
+        _completion = CompleteAsync();
+    }
+
+    public override IReadOnlyList<IStageRuntime> Stages => _stages;
+
+    /// <summary>Completes when every item fed has come out; faults only on an internal error.</summary>
+    public Task Completion => _completion;
+
+    public bool IsInputCompleted => Volatile.Read(ref _inputCompleted) == 1;
+
+    /// <summary>No more input: the first stage completes once it is empty, and the others follow.</summary>
+    public void CompleteInput()
+    {
+        if (Interlocked.Exchange(ref _inputCompleted, 1) == 0)
+        {
+            _stages[0].CompleteUpstream();
+        }
+    }
+
+    public async Task FeedAsync(IEnumerable<TIn> items, int priority, CancellationToken cancellationToken)
+    {
+        var input = (IStageInput<TIn>)_stages[0];
+        foreach (TIn item in items)
+        {
+            if (!await FeedOneAsync(input, item, priority, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    public async Task FeedAsync(IAsyncEnumerable<TIn> items, int priority, CancellationToken cancellationToken)
+    {
+        var input = (IStageInput<TIn>)_stages[0];
+        await foreach (TIn item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (!await FeedOneAsync(input, item, priority, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Feeds items into a later stage; the caller has checked that <typeparamref name="T"/> is its input type.</summary>
+    public async Task FeedStageAsync<T>(IStageInput<T> input, IEnumerable<T> items, int priority, CancellationToken cancellationToken)
+    {
+        foreach (T item in items)
+        {
+            long sequence = Interlocked.Increment(ref _nextSequence);
+            if (!await EnterAsync(input, new Envelope<T>(sequence, sequence, priority, 1, 1, false, item), cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Feeds one item into the first stage; false when feeding should stop (cancelled or stopping).</summary>
+    public ValueTask<bool> FeedOneAsync(IStageInput<TIn> input, TIn item, int priority, CancellationToken cancellationToken)
+    {
+        long sequence = Interlocked.Increment(ref _nextSequence);
+        object id;
+        try
+        {
+            id = _definition.IdSelector is { } selector
+                ? selector(item) ?? throw new InvalidOperationException($"The id selector returned null for the item at position {sequence}.")
+                : sequence;
+        }
+        catch (Exception error)
+        {
+            // The item cannot enter without an id; it is reported as failed at the first stage, under its position.
+            CountFed();
+            return ReportRejectedAsync(sequence, input.Name, error, ItemStatus.Failed);
+        }
+
+        return EnterAsync(input, new Envelope<TIn>(id, sequence, priority, 1, 1, false, item), cancellationToken);
+    }
+
+    protected override ValueTask EmitFailureAsync(object id, long sequence, int attempts, string stage, Exception error, ItemStatus status) =>
+        _sink.EmitAsync(PipelineResult<TOut>.Failure(id, sequence, status, error, stage, attempts));
+
+    public override ValueTask EmitCheckpointSkipAsync(object id, long sequence) =>
+        _sink.EmitAsync(PipelineResult<TOut>.Success(id, sequence, default!, attempts: 1, skipped: true));
+
+    private async ValueTask<bool> ReportRejectedAsync(long sequence, string stage, Exception error, ItemStatus status)
+    {
+        await EndAsync(sequence, sequence, 1, stage, error, status).ConfigureAwait(false);
+        return true;
+    }
+
+    private ValueTask<bool> EnterAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken)
+    {
+        CountFed();
+        input.Enter();
+        if (IsStopping || cancellationToken.IsCancellationRequested)
+        {
+            return RejectAsync(input, envelope, cancellationToken);
+        }
+
+        if (Tracker is not null)
+        {
+            return EnterTrackedAsync(input, envelope, cancellationToken);
+        }
+
+        return input.Queue.Post(envelope) ? new ValueTask<bool>(true) : SendSlowAsync(input, envelope, cancellationToken);
+    }
+
+    private async ValueTask<bool> EnterTrackedAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken)
+    {
+        await Tracker!.RecordAsync(new StatusEvent
+        {
+            ItemId = envelope.Id,
+            Stage = input.Name,
+            Status = ItemStatus.Queued,
+            Timestamp = TimeProvider.GetUtcNow(),
+        }).ConfigureAwait(false);
+        return input.Queue.Post(envelope) || await SendSlowAsync(input, envelope, cancellationToken).ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> SendSlowAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken)
+    {
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, StopToken);
+        try
+        {
+            if (await input.Queue.SendAsync(envelope, linked.Token).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return await RejectAsync(input, envelope, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An item that was fed but could not enter: it comes out once, as Cancelled.</summary>
+    private async ValueTask<bool> RejectAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken)
+    {
+        if (Tracker is not null)
+        {
+            await Tracker.RecordAsync(new StatusEvent
+            {
+                ItemId = envelope.Id,
+                Stage = input.Name,
+                Status = ItemStatus.Cancelled,
+                Timestamp = TimeProvider.GetUtcNow(),
+            }).ConfigureAwait(false);
+        }
+
+        var error = new OperationCanceledException("The item was fed while the pipeline was stopping.", null, cancellationToken.IsCancellationRequested ? cancellationToken : StopToken);
+        await EndAsync(envelope.Id, envelope.Sequence, 1, input.Name, error, ItemStatus.Cancelled).ConfigureAwait(false);
+        input.Leave();
+        return false;
+    }
+
+    private async Task CompleteAsync()
+    {
+        Exception? error = null;
+        try
+        {
+            await _stages[^1].Completion.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+
+        _sink.Complete(error);
+        if (error is not null)
+        {
+            throw error;
+        }
+
+        PipelineLog.PipelineFinished(Logger, Processed, Failed, Cancelled, TimeProvider.GetElapsedTime(StartTimestamp));
+    }
+}

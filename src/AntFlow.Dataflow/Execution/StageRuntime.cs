@@ -1,0 +1,594 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Dataflow;
+using AntFlow.Dataflow.Building;
+using AntFlow.Dataflow.Diagnostics;
+using Polly;
+using Polly.Retry;
+
+namespace AntFlow.Dataflow.Execution;
+
+/// <summary>
+/// A stage at run time: a bounded queue block feeding a TransformBlock whose MaxDegreeOfParallelism is the worker
+/// count. The transform delegate is the instrumentation wrapper: it takes a worker slot, runs the tasks, records
+/// what happened, and never throws, so one bad item never faults a block.
+/// </summary>
+/// <remarks>
+/// Completion: items can come back into the queue (per-stage retry), so the queue is completed explicitly once
+/// upstream is complete and no item of this stage is left (<see cref="_inStage"/> counts items from the moment they
+/// are handed to the stage until they leave it: passed on, finished, failed or cancelled).
+/// </remarks>
+internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>, IStageOutput<TOut>, ITaskRunner
+{
+    private static readonly ResiliencePropertyKey<WorkerSlot> SlotKey = new("AntFlow.WorkerSlot");
+
+    private readonly PipelineEngine _engine;
+    private readonly StageDefinition<TIn, TOut> _definition;
+    private readonly StageSettings _settings;
+    private readonly bool _isLast;
+    private readonly BufferBlock<Envelope<TIn>> _queue;
+    private readonly TransformBlock<Envelope<TIn>, Envelope<TOut>> _workers;
+    private readonly WorkerSlot[] _slots;
+    private readonly ResiliencePipeline? _taskRetry;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IStageInput<TOut>? _next;
+    private ResultSink<TOut>? _sink;
+    private int _inStage;
+    private int _upstreamCompleted;
+    private int _waitingForRetry;
+    private long _completed;
+    private long _failed;
+
+    public StageRuntime(PipelineEngine engine, StageDefinition<TIn, TOut> definition, int index, bool isLast)
+    {
+        _engine = engine;
+        _definition = definition;
+        _settings = definition.Settings;
+        _isLast = isLast;
+        Index = index;
+        int workers = _settings.Workers;
+        _slots = new WorkerSlot[workers];
+        for (int i = 0; i < workers; i++)
+        {
+            _slots[i] = new WorkerSlot(this, i, engine.TimeProvider);
+        }
+
+        _queue = new BufferBlock<Envelope<TIn>>(new DataflowBlockOptions { BoundedCapacity = _settings.EffectiveQueueCapacity });
+
+        // The transform holds only what its workers run, so the backlog waits in the queue and the next item is
+        // chosen when a worker frees up.
+        _workers = new TransformBlock<Envelope<TIn>, Envelope<TOut>>(Process, new ExecutionDataflowBlockOptions
+        {
+            MaxDegreeOfParallelism = workers,
+            BoundedCapacity = workers,
+            EnsureOrdered = false,
+            SingleProducerConstrained = true,
+        });
+        _queue.LinkTo(_workers, new DataflowLinkOptions { PropagateCompletion = true });
+        _workers.Completion.ContinueWith(
+            static (t, state) => ((StageRuntime<TIn, TOut>)state!).OnWorkersCompleted(t),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+        if (_settings.RetryMode == RetryMode.PerTask && _settings.Attempts > 1)
+        {
+            _taskRetry = new ResiliencePipelineBuilder { TimeProvider = engine.TimeProvider }
+                .AddRetry(new RetryStrategyOptions
+                {
+                    MaxRetryAttempts = _settings.Attempts - 1,
+                    Delay = _settings.RetryDelay,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is { } ex && ShouldRetry(ex)),
+                    OnRetry = OnTaskRetryAsync,
+                })
+                .Build();
+        }
+    }
+
+    public string Name => _settings.Name;
+
+    public int Index { get; }
+
+    public Type InputType => typeof(TIn);
+
+    public IReadOnlyList<WorkerSlot> Workers => _slots;
+
+    public int QueueSize => _queue.Count + Volatile.Read(ref _waitingForRetry);
+
+    public long CompletedItems => Volatile.Read(ref _completed);
+
+    public long FailedItems => Volatile.Read(ref _failed);
+
+    public Task Completion => _completion.Task;
+
+    public ITargetBlock<Envelope<TIn>> Queue => _queue;
+
+    private StatusTracker? Tracker => _engine.Tracker;
+
+    public void Enter() => Interlocked.Increment(ref _inStage);
+
+    public void Leave()
+    {
+        if (Interlocked.Decrement(ref _inStage) == 0 && Volatile.Read(ref _upstreamCompleted) == 1)
+        {
+            _queue.Complete();
+        }
+    }
+
+    public void CompleteUpstream(Exception? upstreamError = null)
+    {
+        if (upstreamError is not null)
+        {
+            ((IDataflowBlock)_queue).Fault(upstreamError);
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _upstreamCompleted, 1) == 0 && Volatile.Read(ref _inStage) == 0)
+        {
+            _queue.Complete();
+        }
+    }
+
+    public void ConnectTo(IStageRuntime next)
+    {
+        var input = (IStageInput<TOut>)next;
+        _next = input;
+
+        // Most items are posted straight to the next queue by the worker; the ones produced while it was full
+        // travel through the transform's output, where Dataflow postpones them until there is room.
+        _workers.LinkTo(input.Queue, static e => !e.IsEmpty);
+        _workers.LinkTo(DataflowBlock.NullTarget<Envelope<TOut>>());
+        Completion.ContinueWith(
+            static (t, state) => ((IStageRuntime)state!).CompleteUpstream(t.Exception?.GetBaseException()),
+            next,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    public void ConnectTo(ResultSink<TOut> sink)
+    {
+        _sink = sink;
+        _workers.LinkTo(DataflowBlock.NullTarget<Envelope<TOut>>());
+    }
+
+    public ValueTask<TTaskOut> RunTaskAsync<TTaskIn, TTaskOut>(TaskDefinition<TTaskIn, TTaskOut> task, TTaskIn input, WorkerSlot slot)
+    {
+        slot.CurrentTaskName = task.Name;
+        slot.StatusText = null;
+        bool plain = _taskRetry is null && task.Limiter is null && _settings.TaskTimeout is null && _settings.Resilience is null
+            && Tracker?.HasTaskSubscribers != true;
+        return plain ? task.InvokeAsync(input, slot.Token) : RunTaskWithPoliciesAsync(task, input, slot);
+    }
+
+    /// <summary>The TransformBlock's delegate. Returns null (no output) when the item went elsewhere.</summary>
+    private Task<Envelope<TOut>> Process(Envelope<TIn> envelope)
+    {
+        ValueTask<Envelope<TOut>> processing = ProcessAsync(envelope);
+        if (!processing.IsCompletedSuccessfully)
+        {
+            return processing.AsTask();
+        }
+
+        Envelope<TOut> output = processing.Result;
+        if (output.IsEmpty || _next!.Queue.Post(output))
+        {
+            // Nothing for the transform to output: Dataflow treats a null task as "no output" and skips the
+            // continuation it would otherwise attach.
+            return null!;
+        }
+
+        return Task.FromResult(output);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Envelope<TOut>> ProcessAsync(Envelope<TIn> envelope)
+    {
+        if (_engine.IsStopping)
+        {
+            await CancelAsync(envelope, worker: null, new OperationCanceledException(_engine.StopToken)).ConfigureAwait(false);
+            return default;
+        }
+
+        WorkerSlot slot = AcquireSlot();
+        TimeProvider time = _engine.TimeProvider;
+        slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, time.GetTimestamp(), _engine.StopToken);
+        WorkerContext.Current = slot.ContextScope;
+        bool succeeded = false;
+        try
+        {
+            if (Tracker is not null)
+            {
+                await TrackAsync(envelope.Id, ItemStatus.InProgress, slot.Name).ConfigureAwait(false);
+            }
+
+            if (Index == 0 && envelope.Attempt == 1 && _engine.Checkpoint is { } checkpoint
+                && await checkpoint.IsCompletedAsync(envelope.Id, _engine.StopToken).ConfigureAwait(false))
+            {
+                succeeded = true;
+                await FinishSkippedByCheckpointAsync(envelope, slot).ConfigureAwait(false);
+                return default;
+            }
+
+            TOut output;
+            bool skipped = false;
+            if (_definition.Skip is { } skip && await skip.Predicate(envelope.Value).ConfigureAwait(false))
+            {
+                output = skip.WhenSkipped(envelope.Value);
+                skipped = true;
+            }
+            else
+            {
+                output = await _definition.Chain.RunAsync(envelope.Value, slot, this).ConfigureAwait(false);
+            }
+
+            succeeded = true;
+            return await SucceedAsync(envelope, slot, output, skipped).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            await FailAsync(envelope, slot, error).ConfigureAwait(false);
+            return default;
+        }
+        finally
+        {
+            slot.End(succeeded, time.GetTimestamp());
+            WorkerContext.Current = null;
+        }
+    }
+
+    private async ValueTask<Envelope<TOut>> SucceedAsync(Envelope<TIn> envelope, WorkerSlot slot, TOut output, bool skipped)
+    {
+        Interlocked.Increment(ref _completed);
+        int attempts = Math.Max(envelope.MaxAttempt, slot.MaxAttempt);
+        bool skippedAnywhere = envelope.Skipped || skipped;
+        AntFlowMetrics.ItemCompleted(Name, skipped);
+        if (Tracker is not null)
+        {
+            await TrackAsync(envelope.Id, skipped ? ItemStatus.Skipped : ItemStatus.Completed, slot.Name).ConfigureAwait(false);
+        }
+
+        if (_definition.Callbacks.OnSuccess is { } onSuccess)
+        {
+            await InvokeCallbackAsync(onSuccess(envelope.Id, output), "OnSuccess", envelope.Id).ConfigureAwait(false);
+        }
+
+        if (!_isLast)
+        {
+            IStageInput<TOut> next = _next!;
+            next.Enter();
+            if (Tracker is not null)
+            {
+                await TrackAsync(envelope.Id, ItemStatus.Queued, worker: null, stage: next.Name).ConfigureAwait(false);
+            }
+
+            Leave();
+            return envelope.Next(output, attempts, skippedAnywhere);
+        }
+
+        if (_engine.Checkpoint is { } checkpoint)
+        {
+            try
+            {
+                await checkpoint.MarkCompletedAsync(envelope.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception error)
+            {
+                PipelineLog.CheckpointFailed(_engine.Logger, envelope.Id, error);
+            }
+        }
+
+        _engine.CountProcessed(skippedAnywhere);
+        await _sink!.EmitAsync(PipelineResult<TOut>.Success(envelope.Id, envelope.Sequence, output, attempts, skippedAnywhere)).ConfigureAwait(false);
+        Leave();
+        return default;
+    }
+
+    private async ValueTask FinishSkippedByCheckpointAsync(Envelope<TIn> envelope, WorkerSlot slot)
+    {
+        Interlocked.Increment(ref _completed);
+        AntFlowMetrics.ItemCompleted(Name, skipped: true);
+        if (Tracker is not null)
+        {
+            await TrackAsync(envelope.Id, ItemStatus.Skipped, slot.Name).ConfigureAwait(false);
+        }
+
+        // The item finished in an earlier run: it leaves the pipeline here, without running any stage.
+        _engine.CountProcessed(skipped: true);
+        await _engine.EmitCheckpointSkipAsync(envelope.Id, envelope.Sequence).ConfigureAwait(false);
+        Leave();
+    }
+
+    private async ValueTask FailAsync(Envelope<TIn> envelope, WorkerSlot slot, Exception error)
+    {
+        if (error is OperationCanceledException && _engine.IsStopping)
+        {
+            await CancelAsync(envelope, slot.Name, error).ConfigureAwait(false);
+            return;
+        }
+
+        int attempt = Math.Max(envelope.Attempt, slot.Attempt);
+        await TrackTaskAsync(slot, TaskEventType.Fail, attempt, error).ConfigureAwait(false);
+        if (_settings.RetryMode == RetryMode.PerStage && envelope.Attempt < _settings.Attempts && ShouldRetry(error))
+        {
+            Envelope<TIn> retry = envelope.Retry();
+            TimeSpan delay = StageRetryDelay.For(_settings.RetryDelay, envelope.Attempt);
+            PipelineLog.ItemRetrying(_engine.Logger, envelope.Id, Name, envelope.Attempt, delay, error);
+            AntFlowMetrics.ItemRetried(Name);
+            if (Tracker is not null)
+            {
+                await TrackAsync(envelope.Id, ItemStatus.Retrying, slot.Name, metadata: new Dictionary<string, object?> { ["attempt"] = retry.Attempt })
+                    .ConfigureAwait(false);
+            }
+
+            // Stays counted in _inStage until it comes back through the queue, so the stage cannot complete meanwhile.
+            Interlocked.Increment(ref _waitingForRetry);
+            _ = RequeueAsync(retry, delay);
+            return;
+        }
+
+        int attempts = Math.Max(attempt, Math.Max(envelope.MaxAttempt, slot.MaxAttempt));
+        Interlocked.Increment(ref _failed);
+        AntFlowMetrics.ItemFailed(Name);
+        PipelineLog.ItemFailed(_engine.Logger, envelope.Id, Name, attempts, error);
+        if (Tracker is not null)
+        {
+            await TrackAsync(envelope.Id, ItemStatus.Failed, slot.Name, metadata: new Dictionary<string, object?>
+            {
+                ["error"] = error.Message,
+                ["errorType"] = error.GetType().Name,
+                ["attempts"] = attempts,
+                ["exception"] = error,
+            }).ConfigureAwait(false);
+        }
+
+        if (_definition.Callbacks.OnFailure is { } onFailure)
+        {
+            await InvokeCallbackAsync(onFailure(envelope.Id, error), "OnFailure", envelope.Id).ConfigureAwait(false);
+        }
+
+        await _engine.EndAsync(envelope.Id, envelope.Sequence, attempts, Name, error, ItemStatus.Failed).ConfigureAwait(false);
+        Leave();
+    }
+
+    private async ValueTask CancelAsync(Envelope<TIn> envelope, string? worker, Exception error)
+    {
+        if (Tracker is not null)
+        {
+            await TrackAsync(envelope.Id, ItemStatus.Cancelled, worker).ConfigureAwait(false);
+        }
+
+        Exception reported = error as OperationCanceledException ?? new OperationCanceledException("The pipeline was stopped.", error);
+        await _engine.EndAsync(envelope.Id, envelope.Sequence, envelope.MaxAttempt, Name, reported, ItemStatus.Cancelled).ConfigureAwait(false);
+        Leave();
+    }
+
+    /// <summary>Waits out the backoff, then puts the item back in this stage's queue. Never throws.</summary>
+    private async Task RequeueAsync(Envelope<TIn> envelope, TimeSpan delay)
+    {
+        try
+        {
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, _engine.TimeProvider, _engine.StopToken).ConfigureAwait(false);
+            }
+
+            if (Tracker is not null)
+            {
+                await TrackAsync(envelope.Id, ItemStatus.Queued, worker: null).ConfigureAwait(false);
+            }
+
+            Interlocked.Decrement(ref _waitingForRetry);
+            if (!_queue.Post(envelope) && !await _queue.SendAsync(envelope).ConfigureAwait(false))
+            {
+                // Only a faulted queue declines; the item must still be reported once.
+                await CancelAsync(envelope, worker: null, new OperationCanceledException("The stage queue no longer accepts items.")).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException error)
+        {
+            Interlocked.Decrement(ref _waitingForRetry);
+            await CancelAsync(envelope, worker: null, error).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<TTaskOut> RunTaskWithPoliciesAsync<TTaskIn, TTaskOut>(TaskDefinition<TTaskIn, TTaskOut> task, TTaskIn input, WorkerSlot slot)
+    {
+        SemaphoreSlim? limiter = task.Limiter;
+        if (limiter is not null)
+        {
+            await limiter.WaitAsync(slot.Token).ConfigureAwait(false);
+        }
+
+        try
+        {
+            if (_taskRetry is null)
+            {
+                return await RunTaskOnceAsync(task, input, slot, slot.Token).ConfigureAwait(false);
+            }
+
+            ResilienceContext context = ResilienceContextPool.Shared.Get(slot.Token);
+            context.Properties.Set(SlotKey, slot);
+            try
+            {
+                return await _taskRetry.ExecuteAsync(
+                    static (ctx, state) => state.Runtime.RunTaskOnceAsync(state.Task, state.Input, state.Slot, ctx.CancellationToken),
+                    context,
+                    (Runtime: this, Task: task, Input: input, Slot: slot)).ConfigureAwait(false);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+        }
+        finally
+        {
+            limiter?.Release();
+        }
+    }
+
+    private async ValueTask<TTaskOut> RunTaskOnceAsync<TTaskIn, TTaskOut>(TaskDefinition<TTaskIn, TTaskOut> task, TTaskIn input, WorkerSlot slot, CancellationToken cancellationToken)
+    {
+        slot.CurrentTaskName = task.Name;
+        slot.TaskStarted = _engine.TimeProvider.GetTimestamp();
+        await TrackTaskAsync(slot, TaskEventType.Start, slot.Attempt, error: null).ConfigureAwait(false);
+        TTaskOut result;
+        if (_settings.TaskTimeout is { } timeout)
+        {
+            using var timeoutSource = new CancellationTokenSource(timeout, _engine.TimeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+            try
+            {
+                result = await InvokeAsync(task, input, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Task '{task.Name}' of stage '{Name}' timed out after {timeout}.", ex);
+            }
+        }
+        else
+        {
+            result = await InvokeAsync(task, input, cancellationToken).ConfigureAwait(false);
+        }
+
+        await TrackTaskAsync(slot, TaskEventType.Complete, slot.Attempt, error: null).ConfigureAwait(false);
+        return result;
+    }
+
+    private ValueTask<TTaskOut> InvokeAsync<TTaskIn, TTaskOut>(TaskDefinition<TTaskIn, TTaskOut> task, TTaskIn input, CancellationToken cancellationToken) =>
+        _settings.Resilience is { } resilience
+            ? resilience.ExecuteAsync(static (token, state) => state.task.InvokeAsync(state.input, token), (task, input), cancellationToken)
+            : task.InvokeAsync(input, cancellationToken);
+
+    private async ValueTask OnTaskRetryAsync(OnRetryArguments<object> args)
+    {
+        if (!args.Context.Properties.TryGetValue(SlotKey, out WorkerSlot? slot))
+        {
+            return;
+        }
+
+        // Polly numbers attempts from 0; ours count calls from 1, and this is the attempt about to start.
+        int next = args.AttemptNumber + 2;
+        Exception? error = args.Outcome.Exception;
+        await TrackTaskAsync(slot, TaskEventType.Retry, next - 1, error).ConfigureAwait(false);
+        slot.Attempt = next;
+        slot.MaxAttempt = Math.Max(slot.MaxAttempt, next);
+        object? itemId = slot.CurrentItemId;
+        AntFlowMetrics.ItemRetried(Name);
+        if (itemId is not null)
+        {
+            PipelineLog.ItemRetrying(_engine.Logger, itemId, Name, next - 1, args.RetryDelay, error!);
+            if (Tracker is not null)
+            {
+                await TrackAsync(itemId, ItemStatus.Retrying, slot.Name, metadata: new Dictionary<string, object?> { ["attempt"] = next })
+                    .ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool ShouldRetry(Exception error)
+    {
+        if (error is OperationCanceledException && _engine.IsStopping)
+        {
+            return false;
+        }
+
+        try
+        {
+            return _settings.RetryOn?.Invoke(error) ?? true;
+        }
+        catch (Exception predicateError)
+        {
+            PipelineLog.CallbackFailed(_engine.Logger, "retryOn", Name, error.GetType().Name, predicateError);
+            return false;
+        }
+    }
+
+    private WorkerSlot AcquireSlot()
+    {
+        // MaxDegreeOfParallelism equals the slot count, so a free slot always exists.
+        WorkerSlot[] slots = _slots;
+        while (true)
+        {
+            for (int i = 0; i < slots.Length; i++)
+            {
+                if (slots[i].TryAcquire())
+                {
+                    return slots[i];
+                }
+            }
+        }
+    }
+
+    private async ValueTask InvokeCallbackAsync(Task callback, string name, object itemId)
+    {
+        try
+        {
+            await callback.ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            PipelineLog.CallbackFailed(_engine.Logger, name, Name, itemId, error);
+        }
+    }
+
+    private ValueTask TrackAsync(object itemId, ItemStatus status, string? worker, string? stage = null, IReadOnlyDictionary<string, object?>? metadata = null)
+    {
+        StatusTracker? tracker = Tracker;
+        if (tracker is null)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return tracker.RecordAsync(new StatusEvent
+        {
+            ItemId = itemId,
+            Stage = stage ?? Name,
+            Status = status,
+            Worker = worker,
+            Timestamp = _engine.TimeProvider.GetUtcNow(),
+            Metadata = metadata ?? EmptyMetadata.Instance,
+        });
+    }
+
+    private ValueTask TrackTaskAsync(WorkerSlot slot, TaskEventType type, int attempt, Exception? error)
+    {
+        StatusTracker? tracker = Tracker;
+        if (tracker is null || !tracker.HasTaskSubscribers || slot.CurrentItemId is not { } itemId || slot.CurrentTaskName is not { } taskName)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        long now = _engine.TimeProvider.GetTimestamp();
+        return tracker.RecordAsync(new TaskEvent
+        {
+            ItemId = itemId,
+            Stage = Name,
+            TaskName = taskName,
+            Worker = slot.Name,
+            EventType = type,
+            Attempt = attempt,
+            Timestamp = _engine.ToTime(now),
+            Error = error,
+            Duration = type == TaskEventType.Start ? null : _engine.TimeProvider.GetElapsedTime(slot.TaskStarted, now),
+        });
+    }
+
+    private void OnWorkersCompleted(Task workers)
+    {
+        if (workers.IsFaulted)
+        {
+            _completion.TrySetException(workers.Exception!.InnerExceptions);
+        }
+        else if (workers.IsCanceled)
+        {
+            _completion.TrySetCanceled();
+        }
+        else
+        {
+            _completion.TrySetResult();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using AntFlow.Dataflow.Execution;
+
+namespace AntFlow.Dataflow;
+
+/// <summary>Lets code running inside a pipeline task describe what it is doing, for dashboards.</summary>
+public static class WorkerContext
+{
+    private static readonly AsyncLocal<Scope?> CurrentScope = new();
+
+    internal static Scope? Current
+    {
+        get => CurrentScope.Value;
+        set => CurrentScope.Value = value;
+    }
+
+    /// <summary>Gets the name of the worker running the current code, or <see langword="null"/> outside a pipeline task.</summary>
+    public static string? WorkerName => Current?.Slot.Name;
+
+    /// <summary>
+    /// Shows <paramref name="status"/> as the current worker's <see cref="WorkerState.CurrentTask"/> until the next task
+    /// starts (for example <c>"polling batch 3/10"</c>).
+    /// </summary>
+    /// <param name="status">The text to show.</param>
+    /// <param name="minInterval">Ignore the call when the previous accepted update is more recent than this (rate limit for chatty loops).</param>
+    /// <returns><see langword="false"/> outside a pipeline worker, or when rate-limited.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="status"/> is null.</exception>
+    public static bool SetTaskStatus(string status, TimeSpan? minInterval = null)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        Scope? scope = Current;
+        return scope is not null && scope.Slot.TrySetStatus(status, minInterval, scope.TimeProvider);
+    }
+
+    /// <summary>The worker and clock of the code running now.</summary>
+    internal sealed class Scope(WorkerSlot slot, TimeProvider timeProvider)
+    {
+        public WorkerSlot Slot { get; } = slot;
+
+        public TimeProvider TimeProvider { get; } = timeProvider;
+    }
+}
