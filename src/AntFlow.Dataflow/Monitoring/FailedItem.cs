@@ -20,4 +20,7 @@ public sealed record FailedItem
 
     /// <summary>Gets when the item failed.</summary>
     public DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>Gets the exception the item failed with, when it is known.</summary>
+    public Exception? Exception { get; init; }
 }
