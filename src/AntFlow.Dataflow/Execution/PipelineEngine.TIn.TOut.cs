@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Dataflow;
 using System.Runtime.CompilerServices;
 using AntFlow.Dataflow.Building;
 using AntFlow.Dataflow.Diagnostics;

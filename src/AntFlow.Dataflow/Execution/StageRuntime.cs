@@ -138,8 +138,9 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
         // Most items are posted straight to the next queue by the worker; the ones produced while it was full
         // travel through the transform's output, where Dataflow postpones them until there is room.
+        // Both links filter: an unfiltered NullTarget would swallow items the next queue postpones while it is full.
         _workers.LinkTo(input.Queue, static e => !e.IsEmpty);
-        _workers.LinkTo(DataflowBlock.NullTarget<Envelope<TOut>>());
+        _workers.LinkTo(DataflowBlock.NullTarget<Envelope<TOut>>(), static e => e.IsEmpty);
         Completion.ContinueWith(
             static (t, state) => ((IStageRuntime)state!).CompleteUpstream(t.Exception?.GetBaseException()),
             next,
@@ -459,7 +460,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
     private ValueTask<TTaskOut> InvokeAsync<TTaskIn, TTaskOut>(TaskDefinition<TTaskIn, TTaskOut> task, TTaskIn input, CancellationToken cancellationToken) =>
         _settings.Resilience is { } resilience
-            ? resilience.ExecuteAsync(static (token, state) => state.task.InvokeAsync(state.input, token), (task, input), cancellationToken)
+            ? resilience.ExecuteAsync(static (state, token) => state.task.InvokeAsync(state.input, token), (task, input), cancellationToken)
             : task.InvokeAsync(input, cancellationToken);
 
     private async ValueTask OnTaskRetryAsync(OnRetryArguments<object> args)
