@@ -64,16 +64,7 @@ internal static class DashboardWidgets
         AppendSeparator(text);
         text.Append(DisplayFormat.Count(failed) + " failed", failed > 0 ? FailedStyle : LabelStyle);
 
-        if (frame.Fraction is not { } barFraction)
-        {
-            return text;
-        }
-
-        var grid = new Grid();
-        grid.AddColumn(new GridColumn().NoWrap().PadRight(1));
-        grid.AddColumn(new GridColumn());
-        grid.AddRow(Bar(frame, barFraction), text);
-        return grid;
+        return frame.Fraction is { } barFraction ? Bar(frame, barFraction, text) : text;
     }
 
     /// <summary>The compact summary panel: progress, rate, ETA and the main counts.</summary>
@@ -89,11 +80,7 @@ internal static class DashboardWidgets
         {
             progress.Append(DisplayFormat.Count(frame.Done) + "/" + DisplayFormat.Count(frame.Total!.Value), Style.Plain)
                 .Append(" done (" + DisplayFormat.Percent(fraction) + ")", LabelStyle);
-            var grid = new Grid();
-            grid.AddColumn(new GridColumn().NoWrap().PadRight(1));
-            grid.AddColumn(new GridColumn());
-            grid.AddRow(Bar(frame, fraction), progress);
-            rows.Add(grid);
+            rows.Add(Bar(frame, fraction, progress));
         }
         else
         {
@@ -241,14 +228,13 @@ internal static class DashboardWidgets
             Title = new TableTitle($"Workers ({busyCount} busy of {snapshot.WorkerStates.Count})"),
         };
         table.AddColumn(new TableColumn("Worker").NoWrap());
-        table.AddColumn(new TableColumn("State").NoWrap());
         table.AddColumn(new TableColumn("Item"));
-        table.AddColumn(new TableColumn("Task / status"));
+        table.AddColumn(new TableColumn("Task"));
         table.AddColumn(new TableColumn("On item").RightAligned().NoWrap());
         table.AddColumn(new TableColumn("Done").RightAligned());
         table.AddColumn(new TableColumn("Failed").RightAligned());
         table.AddColumn(new TableColumn("Avg time").RightAligned().NoWrap());
-        table.AddColumn(new TableColumn("Success").RightAligned());
+        table.AddColumn(new TableColumn("Success").RightAligned().NoWrap());
 
         foreach (string worker in OrderedWorkers(frame))
         {
@@ -256,12 +242,15 @@ internal static class DashboardWidgets
             snapshot.WorkerMetrics.TryGetValue(worker, out WorkerMetrics? metrics);
             bool busy = state?.Status == WorkerStatus.Busy;
             TimeSpan? onItem = busy && state!.ProcessingSince is { } since ? snapshot.Timestamp - since : null;
-            var cells = new List<IRenderable>(9)
+            var name = new Paragraph();
+            name.Append(busy ? "● " : "○ ", busy ? BusyStyle : DimStyle).Append(worker, Style.Plain);
+            var cells = new List<IRenderable>(8)
             {
-                new Text(worker),
-                busy ? new Text("● busy", BusyStyle) : new Text("○ idle", DimStyle),
+                name,
                 new Text(busy ? DisplayFormat.ItemId(state!.CurrentItemId) : string.Empty),
-                new Text(busy ? DisplayFormat.SingleLine(state!.CurrentTask, MaxTaskLength) : string.Empty),
+                busy
+                    ? new Text(DisplayFormat.SingleLine(state!.CurrentTask, MaxTaskLength)) { Overflow = Overflow.Ellipsis }
+                    : new Text("idle", DimStyle),
                 new Text(busy ? DisplayFormat.Duration(onItem) : string.Empty),
             };
             cells.AddRange(MetricCells(metrics));
@@ -289,13 +278,13 @@ internal static class DashboardWidgets
         {
             return new Panel(new Text("No errors.", DimStyle))
             {
-                Header = new PanelHeader(" Recent errors "),
+                Header = new PanelHeader(" Errors "),
                 Border = BoxBorder.Rounded,
                 BorderStyle = LabelStyle,
             };
         }
 
-        var table = new Table { Border = TableBorder.Simple, BorderStyle = LabelStyle };
+        var table = new Table { Border = TableBorder.Minimal, BorderStyle = LabelStyle };
         table.AddColumn(new TableColumn("Id"));
         table.AddColumn(new TableColumn("Stage"));
         table.AddColumn(new TableColumn("Type"));
@@ -441,8 +430,8 @@ internal static class DashboardWidgets
             success switch { null => Style.Plain, >= 0.99 => SuccessStyle, >= 0.9 => BusyStyle, _ => FailedStyle });
     }
 
-    private static ProgressBarRenderable Bar(DisplayFrame frame, double fraction) =>
-        new(fraction, frame.IsFinal && frame.Snapshot.PipelineStats.ItemsFailed > 0 ? FailedStyle : SuccessStyle);
+    private static BarLine Bar(DisplayFrame frame, double fraction, IRenderable text) =>
+        new(fraction, frame.IsFinal && frame.Snapshot.PipelineStats.ItemsFailed > 0 ? FailedStyle : SuccessStyle, text);
 
     private static void AppendSeparator(Paragraph text) => text.Append(" • ", LabelStyle);
 

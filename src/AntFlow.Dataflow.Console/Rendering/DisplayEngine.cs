@@ -90,7 +90,7 @@ internal sealed class DisplayEngine
                 }
                 else
                 {
-                    _console.WriteLine(DisplayFormat.StartLine(first?.Timestamp, _total, _stageOrder), Style.Plain);
+                    _console.Write(new PlainLine(DisplayFormat.StartLine(first?.Timestamp, _total, _stageOrder)));
                 }
             }
             catch (Exception ex) when (IsRecoverable(ex))
@@ -128,7 +128,7 @@ internal sealed class DisplayEngine
                     || snapshot.Timestamp < last)
                 {
                     _lastPlainLine = snapshot.Timestamp;
-                    _console.WriteLine(DisplayFormat.ProgressLine(CreateFrame(snapshot, isFinal: false)), Style.Plain);
+                    _console.Write(new PlainLine(DisplayFormat.ProgressLine(CreateFrame(snapshot, isFinal: false))));
                 }
             }
             catch (Exception ex) when (IsRecoverable(ex))
@@ -163,7 +163,7 @@ internal sealed class DisplayEngine
                 }
                 else
                 {
-                    _console.WriteLine(DisplayFormat.SummaryLine(frame), Style.Plain);
+                    _console.Write(new PlainLine(DisplayFormat.SummaryLine(frame)));
                     if (_renderWhenPlain)
                     {
                         _console.Write(_build(frame));
