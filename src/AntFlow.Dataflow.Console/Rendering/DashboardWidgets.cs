@@ -179,7 +179,7 @@ internal static class DashboardWidgets
 
         if (table.Rows.Count == 0)
         {
-            table.AddRow(new Text("no stages yet", DimStyle));
+            table.Caption = new TableTitle("no stages yet", DimStyle);
         }
 
         return table;
@@ -205,7 +205,7 @@ internal static class DashboardWidgets
 
         if (table.Rows.Count == 0)
         {
-            table.AddRow(new Text("no workers yet", DimStyle));
+            table.Caption = new TableTitle("no workers yet", DimStyle);
         }
 
         return table;
@@ -259,7 +259,7 @@ internal static class DashboardWidgets
 
         if (table.Rows.Count == 0)
         {
-            table.AddRow(new Text("no workers yet", DimStyle));
+            table.Caption = new TableTitle("no workers yet", DimStyle);
         }
 
         return table;
