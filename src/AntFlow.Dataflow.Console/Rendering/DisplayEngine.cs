@@ -14,8 +14,11 @@ namespace AntFlow.Dataflow.Console.Rendering;
 /// </remarks>
 internal sealed class DisplayEngine
 {
-    /// <summary>The least time between two plain progress lines, so a fast update interval does not flood a log.</summary>
-    public static readonly TimeSpan PlainLineInterval = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The least time between two plain progress lines, so a fast update interval does not flood a log: about one
+    /// line a second. It is a little under a second so that a one-second timer, which jitters, still prints every tick.
+    /// </summary>
+    public static readonly TimeSpan PlainLineInterval = TimeSpan.FromMilliseconds(900);
 
     private readonly IAnsiConsole _console;
     private readonly Func<DisplayFrame, IRenderable> _build;

@@ -70,15 +70,23 @@ internal sealed class LiveRegion : IRenderHook
             _target = null;
         }
 
-        // With no target the next pass only erases what was drawn; the hook stays attached until then so a
-        // concurrent write cannot land below the old region and be erased with it.
-        _console.Write(new ControlCode(string.Empty));
-        _console.Pipeline.Detach(this);
-        _console.Cursor.Show();
-        lock (_gate)
+        try
         {
-            _attached = false;
-            _height = 0;
+            // With no target the next pass only erases what was drawn; the hook stays attached until then so a
+            // concurrent write cannot land below the old region and be erased with it.
+            _console.Write(new ControlCode(string.Empty));
+        }
+        finally
+        {
+            // Even when the output is broken, stop intercepting the console's writes.
+            _console.Pipeline.Detach(this);
+            lock (_gate)
+            {
+                _attached = false;
+                _height = 0;
+            }
+
+            _console.Cursor.Show();
         }
     }
 

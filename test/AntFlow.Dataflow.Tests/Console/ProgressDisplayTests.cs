@@ -111,6 +111,21 @@ public sealed class ProgressDisplayTests
     }
 
     [Test]
+    public void OnUpdate_RedirectedOutputJitteryOneSecondTimer_WritesEveryTick()
+    {
+        using TestConsole console = RedirectedConsole();
+        var display = new ProgressDisplay(console);
+        display.OnStart(new StubPipelineMonitor(SnapshotBuilder.Empty()), totalItems: 100);
+
+        foreach (double seconds in new[] { 1.0, 2.01, 2.99, 4.0, 4.98 })
+        {
+            display.OnUpdate(new SnapshotBuilder().AtSeconds(seconds).Counts(processed: (long)seconds).Build());
+        }
+
+        Assert.That(NonEmptyLines(console.Output).Count(l => l.Contains("done", StringComparison.Ordinal)), Is.EqualTo(5));
+    }
+
+    [Test]
     public void OnUpdate_UnknownTotal_WritesCountRateAndElapsed()
     {
         using TestConsole console = RedirectedConsole();
@@ -244,10 +259,11 @@ public sealed class ProgressDisplayTests
         Assert.That(NonEmptyLines(console.Output)[^1], Does.Contain("3/10 done (30.0%)"));
     }
 
-    [Test]
-    public void OnUpdate_ConsoleThrows_DoesNotThrow()
+    [TestCase(true)]
+    [TestCase(false)]
+    public void OnUpdate_ConsoleThrows_DoesNotThrowAndLeavesTheConsoleAsItWas(bool terminal)
     {
-        using var inner = new TestConsole();
+        using TestConsole inner = terminal ? TerminalConsole() : RedirectedConsole();
         var display = new ProgressDisplay(new ThrowingConsole(inner));
 
         Assert.That(() =>
@@ -256,6 +272,9 @@ public sealed class ProgressDisplayTests
             display.OnUpdate(new SnapshotBuilder().AtSeconds(1).Counts(processed: 3).Build());
             display.OnFinish(new SnapshotBuilder().AtSeconds(2).Counts(processed: 10).Build());
         }, Throws.Nothing);
+
+        inner.WriteLine("later output");
+        Assert.That(inner.Output, Is.EqualTo("later output" + Environment.NewLine), "no live view left hooked into the console");
     }
 
     [Test]
