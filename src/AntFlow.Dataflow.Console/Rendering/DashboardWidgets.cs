@@ -249,7 +249,7 @@ internal static class DashboardWidgets
                 name,
                 new Text(busy ? DisplayFormat.ItemId(state!.CurrentItemId) : string.Empty),
                 busy
-                    ? new Text(DisplayFormat.SingleLine(state!.CurrentTask, MaxTaskLength)) { Overflow = Overflow.Ellipsis }
+                    ? new SingleLineText(DisplayFormat.SingleLine(state!.CurrentTask, MaxTaskLength))
                     : new Text("idle", DimStyle),
                 new Text(busy ? DisplayFormat.Duration(onItem) : string.Empty),
             };
@@ -284,7 +284,7 @@ internal static class DashboardWidgets
             };
         }
 
-        var table = new Table { Border = TableBorder.Minimal, BorderStyle = LabelStyle };
+        var table = new Table { Border = TableBorder.Minimal, BorderStyle = LabelStyle, Expand = true };
         table.AddColumn(new TableColumn("Id"));
         table.AddColumn(new TableColumn("Stage"));
         table.AddColumn(new TableColumn("Type"));
@@ -300,7 +300,7 @@ internal static class DashboardWidgets
                 new Text(item.Stage),
                 new Text(item.ErrorType, FailedStyle),
                 new Text(item.Attempts > 0 ? DisplayFormat.Count(item.Attempts) : DisplayFormat.Unknown),
-                new Text(DisplayFormat.SingleLine(item.Error, MaxMessageLength)));
+                new SingleLineText(DisplayFormat.SingleLine(item.Error, MaxMessageLength)));
         }
 
         var rows = new List<IRenderable>(2) { table };
