@@ -6,6 +6,9 @@ namespace AntFlow.Dataflow;
 /// </summary>
 internal sealed class FailureLog
 {
+    /// <summary>The type name reported when a failure carries neither a type name nor an exception.</summary>
+    public const string UnknownErrorType = "Unknown";
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _byType = new(StringComparer.Ordinal);   // protected by _lock
     private readonly Dictionary<string, int> _byStage = new(StringComparer.Ordinal);  // protected by _lock
@@ -58,7 +61,7 @@ internal sealed class FailureLog
     }
 
     /// <summary>Reads the failure details the pipeline puts in a Failed event, falling back on the exception itself.</summary>
-    internal static FailedItem ToFailedItem(StatusEvent failure)
+    private static FailedItem ToFailedItem(StatusEvent failure)
     {
         IReadOnlyDictionary<string, object?> metadata = failure.Metadata;
         Exception? exception = metadata.GetValueOrDefault(StatusEventMetadata.Exception) as Exception;
@@ -78,8 +81,6 @@ internal sealed class FailureLog
             },
         };
     }
-
-    internal const string UnknownErrorType = "Unknown";
 
     private static void Increment(Dictionary<string, int> counts, string key)
     {

@@ -40,15 +40,26 @@ public sealed class ItemIdComparer : IEqualityComparer<object>
             return false;
         }
 
-        IntegerKind xKind = Classify(x, out Int128 xSmall);
-        IntegerKind yKind = Classify(y, out Int128 ySmall);
+        // The default id is a boxed long and strings are the usual chosen ids: settle both before any classification.
+        if (x is long xLong && y is long yLong)
+        {
+            return xLong == yLong;
+        }
+
+        if (x is string xString)
+        {
+            return y is string yString && string.Equals(xString, yString, StringComparison.Ordinal);
+        }
+
+        IntegerKind xKind = Classify(x, out long xValue);
+        IntegerKind yKind = Classify(y, out long yValue);
         return (xKind, yKind) switch
         {
             (IntegerKind.None, IntegerKind.None) => x.Equals(y),
-            (IntegerKind.Small, IntegerKind.Small) => xSmall == ySmall,
-            (IntegerKind.Big, IntegerKind.Big) => ToBigInteger(x) == ToBigInteger(y),
+            (IntegerKind.Int64, IntegerKind.Int64) => xValue == yValue,
+            (IntegerKind.Wide, IntegerKind.Wide) => ToBigInteger(x) == ToBigInteger(y),
 
-            // Every value that fits an Int128 is classified Small, so Small never equals Big; and a number never equals a non-number.
+            // A value that fits a long is always classified Int64, so Int64 never equals Wide; and a number never equals a non-number.
             _ => false,
         };
     }
@@ -60,51 +71,66 @@ public sealed class ItemIdComparer : IEqualityComparer<object>
     public int GetHashCode(object obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        return Classify(obj, out Int128 small) switch
+        if (obj is string text)
         {
-            // Hash like a long when the value fits one, so the common boxed-long id hashes as cheaply as possible.
-            IntegerKind.Small => small >= long.MinValue && small <= long.MaxValue ? ((long)small).GetHashCode() : small.GetHashCode(),
-            IntegerKind.Big => ToBigInteger(obj).GetHashCode(),
+            return text.GetHashCode(StringComparison.Ordinal);
+        }
+
+        return Classify(obj, out long value) switch
+        {
+            IntegerKind.Int64 => value.GetHashCode(),
+            IntegerKind.Wide => ToBigInteger(obj).GetHashCode(),
             _ => obj.GetHashCode(),
         };
     }
 
-    private static IntegerKind Classify(object value, out Int128 small)
+    /// <summary>Says whether a value is an integral number, and gives it as a long when it fits one.</summary>
+    private static IntegerKind Classify(object value, out long result)
     {
         // Most ids are boxed longs (the default sequence number) or ints, so test those first.
         switch (value)
         {
-            case long v: small = v; return IntegerKind.Small;
-            case int v: small = v; return IntegerKind.Small;
-            case uint v: small = v; return IntegerKind.Small;
-            case ulong v: small = v; return IntegerKind.Small;
-            case short v: small = v; return IntegerKind.Small;
-            case ushort v: small = v; return IntegerKind.Small;
-            case byte v: small = v; return IntegerKind.Small;
-            case sbyte v: small = v; return IntegerKind.Small;
-            case nint v: small = v; return IntegerKind.Small;
-            case nuint v: small = v; return IntegerKind.Small;
-            case Int128 v: small = v; return IntegerKind.Small;
-            case UInt128 v:
-                small = v <= (UInt128)Int128.MaxValue ? (Int128)v : default;
-                return v <= (UInt128)Int128.MaxValue ? IntegerKind.Small : IntegerKind.Big;
+            case long v: result = v; return IntegerKind.Int64;
+            case int v: result = v; return IntegerKind.Int64;
+            case uint v: result = v; return IntegerKind.Int64;
+            case short v: result = v; return IntegerKind.Int64;
+            case ushort v: result = v; return IntegerKind.Int64;
+            case byte v: result = v; return IntegerKind.Int64;
+            case sbyte v: result = v; return IntegerKind.Int64;
+            case nint v: result = v; return IntegerKind.Int64;
+            case ulong v: return FromWide(v <= long.MaxValue, (long)v, out result);
+            case nuint v: return FromWide(v <= long.MaxValue, (long)v, out result);
+            case Int128 v: return FromWide(v >= long.MinValue && v <= long.MaxValue, (long)v, out result);
+            case UInt128 v: return FromWide(v <= long.MaxValue, (long)v, out result);
             case BigInteger v:
-                bool fits = v >= (BigInteger)Int128.MinValue && v <= (BigInteger)Int128.MaxValue;
-                small = fits ? (Int128)v : default;
-                return fits ? IntegerKind.Small : IntegerKind.Big;
+                bool fits = v >= long.MinValue && v <= long.MaxValue;
+                return FromWide(fits, fits ? (long)v : 0, out result); // BigInteger's cast throws when out of range
             default:
-                small = default;
+                result = 0;
                 return IntegerKind.None;
         }
     }
 
-    // Only called for values classified Big: a UInt128 above Int128.MaxValue or a BigInteger outside the Int128 range.
-    private static BigInteger ToBigInteger(object value) => value is UInt128 u ? (BigInteger)u : (BigInteger)value;
+    private static IntegerKind FromWide(bool fitsInt64, long truncated, out long result)
+    {
+        result = fitsInt64 ? truncated : 0;
+        return fitsInt64 ? IntegerKind.Int64 : IntegerKind.Wide;
+    }
+
+    // Only called for values classified Wide, which are rare: conversion cost does not matter there.
+    private static BigInteger ToBigInteger(object value) => value switch
+    {
+        ulong v => v,
+        nuint v => v,
+        Int128 v => v,
+        UInt128 v => v,
+        _ => (BigInteger)value,
+    };
 
     private enum IntegerKind
     {
         None,
-        Small,
-        Big,
+        Int64,
+        Wide,
     }
 }

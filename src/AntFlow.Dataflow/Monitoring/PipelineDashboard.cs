@@ -176,7 +176,7 @@ public sealed class PipelineDashboard : IAsyncDisposable
             _disposeTask = done.Task;
             timer = _timer;
             loop = _loop;
-            subscriptions = _subscriptions.ConvertAll(s => s.Subscription).ToArray();
+            subscriptions = [.. _subscriptions.Select(s => s.Subscription)];
             _subscriptions.Clear();
         }
 

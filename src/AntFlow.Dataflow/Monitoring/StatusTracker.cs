@@ -322,7 +322,7 @@ public sealed class StatusTracker : IAsyncDisposable
     private void ForgetOldestFinished(int max)
     {
         // One trimmer at a time is enough: a thread that finds the lock taken leaves the work to its holder, so the
-        // count can exceed the limit by at most the number of threads recording at that moment, and only briefly.
+        // count can exceed the limit by at most the number of threads recording at that moment, until the next finish.
         if (!_trimLock.TryEnter())
         {
             return;
