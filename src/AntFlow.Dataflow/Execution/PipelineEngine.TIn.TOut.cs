@@ -34,6 +34,16 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
         }
 
         ((IStageOutput<TOut>)_stages[^1]).ConnectTo(sink);
+        if (definition.Tracker is { } tracker)
+        {
+            // Only Completed/Skipped in the last stage makes an item finished for the tracker's bookkeeping.
+            tracker.RegisterFinalStage(_stages[^1].Name);
+            if (logger is not Microsoft.Extensions.Logging.Abstractions.NullLogger)
+            {
+                tracker.Logger = logger;
+            }
+        }
+
         _completion = CompleteAsync();
     }
 
