@@ -253,7 +253,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
         if (_definition.Callbacks.OnSuccess is { } onSuccess)
         {
-            await InvokeCallbackAsync(onSuccess(envelope.Id, output), "OnSuccess", envelope.Id).ConfigureAwait(false);
+            await InvokeCallbackAsync(static state => state.onSuccess(state.Id, state.output), (onSuccess, envelope.Id, output), "OnSuccess", envelope.Id).ConfigureAwait(false);
         }
 
         if (!_isLast)
@@ -347,7 +347,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
         if (_definition.Callbacks.OnFailure is { } onFailure)
         {
-            await InvokeCallbackAsync(onFailure(envelope.Id, error), "OnFailure", envelope.Id).ConfigureAwait(false);
+            await InvokeCallbackAsync(static state => state.onFailure(state.Id, state.error), (onFailure, envelope.Id, error), "OnFailure", envelope.Id).ConfigureAwait(false);
         }
 
         await _engine.EndAsync(envelope.Id, envelope.Sequence, attempts, Name, error, ItemStatus.Failed).ConfigureAwait(false);
@@ -523,11 +523,12 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
     }
 
-    private async ValueTask InvokeCallbackAsync(Task callback, string name, object itemId)
+    private async ValueTask InvokeCallbackAsync<TState>(Func<TState, Task> callback, TState state, string name, object itemId)
     {
         try
         {
-            await callback.ConfigureAwait(false);
+            // Invoked inside the try: a callback that throws before returning its task is caught too.
+            await callback(state).ConfigureAwait(false);
         }
         catch (Exception error)
         {
