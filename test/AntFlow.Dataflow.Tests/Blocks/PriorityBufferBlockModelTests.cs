@@ -8,7 +8,7 @@ namespace AntFlow.Dataflow.Tests.Blocks;
 [TestFixture]
 public sealed class PriorityBufferBlockModelTests
 {
-    private const int Seeds = 300;
+    private const int Seeds = 200;
     private const int OperationsPerSeed = 120;
 
     [Test]

@@ -104,15 +104,23 @@ public sealed class PriorityBufferBlockStressTests
             job => job.Priority,
             new DataflowBlockOptions { BoundedCapacity = 16, CancellationToken = blockCancellation.Token });
         int[] seen = new int[Producers * ItemsPerProducer];
-        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var quarterDelivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int delivered = 0;
         var workers = new ActionBlock<Job>(
-            job =>
+            async job =>
             {
                 Interlocked.Increment(ref seen[job.Id]);
-                if (Interlocked.Increment(ref delivered) == seen.Length / 4)
+                int count = Interlocked.Increment(ref delivered);
+                if (count == seen.Length / 4)
                 {
-                    halfway.TrySetResult();
+                    quarterDelivered.TrySetResult();
+                }
+
+                // Hold the workers from here until the block is stopped, so the stop lands mid-stream.
+                if (count >= seen.Length / 4)
+                {
+                    await stopped.Task.WaitAsync(cancellationToken);
                 }
             },
             new ExecutionDataflowBlockOptions { BoundedCapacity = 4, MaxDegreeOfParallelism = 4 });
@@ -134,7 +142,7 @@ public sealed class PriorityBufferBlockStressTests
             },
             cancellationToken)).ToArray();
 
-        await halfway.Task.WaitAsync(cancellationToken);
+        await quarterDelivered.Task.WaitAsync(cancellationToken);
         if (cancel)
         {
             await blockCancellation.CancelAsync();
@@ -143,6 +151,8 @@ public sealed class PriorityBufferBlockStressTests
         {
             ((IDataflowBlock)block).Fault(new InvalidOperationException("stop"));
         }
+
+        stopped.SetResult();
 
         int[] acceptedPerProducer = await Task.WhenAll(producers).WaitAsync(cancellationToken);
         await Assert.ThatAsync(() => block.Completion.WaitAsync(cancellationToken), Throws.InstanceOf(cancel ? typeof(OperationCanceledException) : typeof(InvalidOperationException)));
