@@ -29,7 +29,7 @@ namespace AntFlow.Dataflow;
 /// <typeparam name="T">The type of the buffered items.</typeparam>
 internal sealed class PriorityBufferCore<T>
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly PriorityBufferBlock<T> _owner;
     private readonly Func<T, int> _prioritySelector;
     private readonly DataflowBlockOptions _options;
@@ -57,6 +57,17 @@ internal sealed class PriorityBufferCore<T>
     private bool _offerLoopRunning; // protected by _lock
     private long _offerVersion; // protected by _lock; bumped whenever the best item, the links or the reservation change
     private long _idleVersion = -1; // protected by _lock; _offerVersion when the offer loop last found nothing to do
+
+    // While the offer loop is inside a target's OfferMessage, the id of its thread; 0 otherwise. A target
+    // accepting an offer consumes synchronously on that thread, and ConsumeMessage then leaves the next best
+    // item in the _next* fields so the loop can offer it without taking the lock again. Only the loop's
+    // thread reads and writes them (ConsumeMessage writes them under _lock, on that thread).
+    private int _offerThreadId;
+    private bool _nextReady;
+    private T _nextBest = default!;
+    private PriorityKey _nextKey;
+    private Link[] _nextLinks = [];
+    private long _nextVersion;
 
     private bool _decliningPermanently; // protected by _lock; read with Volatile.Read as a fast path in OfferMessage
     private bool _releasingPostponed; // protected by _lock
@@ -267,7 +278,7 @@ internal sealed class PriorityBufferCore<T>
     /// <summary>Stops accepting input; drops the buffer when faulted or canceled.</summary>
     private PendingWork BeginShutdown()
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         Volatile.Write(ref _decliningPermanently, true);
         if (CanceledOrFaulted)
         {
@@ -331,6 +342,10 @@ internal sealed class PriorityBufferCore<T>
             _lastConsumedId = messageHeader.Id;
             CountDelivery(target);
             work = AfterRemoval();
+            if (_offerThreadId == Environment.CurrentManagedThreadId)
+            {
+                PrepareNextOffer();
+            }
         }
 
         Run(work);
@@ -549,7 +564,7 @@ internal sealed class PriorityBufferCore<T>
 
     private PendingWork Enqueue(T item, PriorityKey key)
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         bool becomesBest = !_queue.TryPeek(out _, out PriorityKey best) || key.CompareTo(best) < 0;
         _queue.Enqueue(item, key);
         if (!becomesBest)
@@ -565,7 +580,7 @@ internal sealed class PriorityBufferCore<T>
     /// <summary>Follows the removal of the best item (consumed or received): offer the next, admit postponed input, maybe complete.</summary>
     private PendingWork AfterRemoval()
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         _offerVersion++;
         return MaybeStartOfferLoop() | MaybeStartInputLoop() | TryReserveCompletion();
     }
@@ -578,11 +593,20 @@ internal sealed class PriorityBufferCore<T>
         _reservedBy = null;
     }
 
+    /// <summary>Hands the offer loop its next item (see _offerThreadId); called on the loop's thread.</summary>
+    private void PrepareNextOffer()
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread);
+        _nextReady = CanOffer() && _queue.TryPeek(out _nextBest!, out _nextKey);
+        _nextLinks = _links;
+        _nextVersion = _offerVersion;
+    }
+
     private bool CanOffer() => !_hasReservation && _queue.Count > 0 && _links.Length > 0 && !CanceledOrFaulted;
 
     private PendingWork MaybeStartOfferLoop()
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         if (_offerLoopRunning || _offerVersion == _idleVersion || !CanOffer())
         {
             return PendingWork.None;
@@ -594,7 +618,7 @@ internal sealed class PriorityBufferCore<T>
 
     private PendingWork MaybeStartInputLoop()
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         if (_inputLoopRunning || _decliningPermanently || _postponed is not { Count: > 0 } || !HasRoom)
         {
             return PendingWork.None;
@@ -606,7 +630,7 @@ internal sealed class PriorityBufferCore<T>
 
     private PendingWork TryReserveCompletion()
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         if (_completionReserved || !_decliningPermanently || _hasReservation || _inboundInFlight > 0 ||
             _offerLoopRunning || _inputLoopRunning || _releasingPostponed ||
             (_queue.Count > 0 && !CanceledOrFaulted))
@@ -629,7 +653,7 @@ internal sealed class PriorityBufferCore<T>
     /// <summary>Counts a delivery against the target's MaxMessages, unlinking it when exhausted.</summary>
     private void CountDelivery(ITargetBlock<T> target)
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         if (_linksWithLimit == 0)
         {
             return;
@@ -651,7 +675,7 @@ internal sealed class PriorityBufferCore<T>
 
     private void RemoveLink(Link link)
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         int index = Array.IndexOf(_links, link);
         if (index < 0)
         {
@@ -674,7 +698,7 @@ internal sealed class PriorityBufferCore<T>
     [Conditional("DEBUG")]
     private void AssertInvariants()
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         Debug.Assert(_inboundInFlight >= 0, "More consumptions finished than started.");
         Debug.Assert(_hasReservation == _reservedBy is not null, "A reservation always names its target.");
         Debug.Assert(
@@ -695,7 +719,7 @@ internal sealed class PriorityBufferCore<T>
 
     private void Run(PendingWork work)
     {
-        Debug.Assert(!Monitor.IsEntered(_lock), "Pending work calls out of this block and must run outside the lock.");
+        Debug.Assert(!_lock.IsHeldByCurrentThread, "Pending work calls out of this block and must run outside the lock.");
         if (work == PendingWork.None)
         {
             return;
@@ -763,7 +787,7 @@ internal sealed class PriorityBufferCore<T>
 
     private PendingWork Fail(Exception exception)
     {
-        Debug.Assert(Monitor.IsEntered(_lock));
+        Debug.Assert(_lock.IsHeldByCurrentThread);
         if (!_completionReserved)
         {
             (_exceptions ??= []).Add(exception);
@@ -777,34 +801,38 @@ internal sealed class PriorityBufferCore<T>
     {
         PendingWork work = PendingWork.None;
         int delivered = 0;
+        bool haveNext = false;
+        T? best = default;
+        PriorityKey bestKey = default;
+        Link[] links = [];
+        long version = 0;
         while (true)
         {
-            T? best;
-            PriorityKey bestKey;
-            Link[] links;
-            long version;
-            lock (_lock)
+            if (!haveNext || delivered >= _maxMessagesPerTask)
             {
-                AssertInvariants();
-                Debug.Assert(_offerLoopRunning);
-                if (!CanOffer())
+                lock (_lock)
                 {
-                    _offerLoopRunning = false;
-                    _idleVersion = _offerVersion;
-                    work = TryReserveCompletion();
-                    break;
-                }
+                    AssertInvariants();
+                    Debug.Assert(_offerLoopRunning);
+                    if (!CanOffer())
+                    {
+                        _offerLoopRunning = false;
+                        _idleVersion = _offerVersion;
+                        work = TryReserveCompletion();
+                        break;
+                    }
 
-                if (delivered >= _maxMessagesPerTask)
-                {
-                    // MaxMessagesPerTask: yield the thread to other work and continue on a fresh task.
-                    work = PendingWork.StartOfferLoop;
-                    break;
-                }
+                    if (delivered >= _maxMessagesPerTask)
+                    {
+                        // MaxMessagesPerTask: yield the thread to other work and continue on a fresh task.
+                        work = PendingWork.StartOfferLoop;
+                        break;
+                    }
 
-                _queue.TryPeek(out best, out bestKey);
-                links = _links;
-                version = _offerVersion;
+                    _queue.TryPeek(out best, out bestKey);
+                    links = _links;
+                    version = _offerVersion;
+                }
             }
 
             bool delivery;
@@ -828,9 +856,23 @@ internal sealed class PriorityBufferCore<T>
             if (delivery)
             {
                 delivered++;
+
+                // The consumption on this thread already looked at what comes next: no need to lock again.
+                haveNext = _nextReady;
+                if (haveNext)
+                {
+                    best = _nextBest;
+                    bestKey = _nextKey;
+                    links = _nextLinks;
+                    version = _nextVersion;
+                }
+
+                _nextReady = false;
+                _nextBest = default!;
                 continue;
             }
 
+            haveNext = false;
             lock (_lock)
             {
                 AssertInvariants();
@@ -859,7 +901,18 @@ internal sealed class PriorityBufferCore<T>
                 continue;
             }
 
-            DataflowMessageStatus status = link.Target.OfferMessage(header, item, _owner, consumeToAccept: true);
+            DataflowMessageStatus status;
+            _nextReady = false;
+            _offerThreadId = Environment.CurrentManagedThreadId;
+            try
+            {
+                status = link.Target.OfferMessage(header, item, _owner, consumeToAccept: true);
+            }
+            finally
+            {
+                _offerThreadId = 0;
+            }
+
             switch (status)
             {
                 case DataflowMessageStatus.Accepted:
