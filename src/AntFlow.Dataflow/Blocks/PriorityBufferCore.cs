@@ -39,7 +39,7 @@ internal sealed class PriorityBufferCore<T>
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenRegistration _cancellationRegistration;
 
-    private readonly PriorityQueue<T, PriorityKey> _queue = new(); // protected by _lock
+    private readonly PriorityLevelQueue<T> _queue = new(); // protected by _lock
     private readonly PostponedOffers<T>? _postponed; // protected by _lock; null when unbounded (nothing is ever postponed)
     private long _nextSequence = 1; // protected by _lock; 0 is not a valid message id
     private long _lastConsumedId; // written under _lock; read without it by the offer loop, see OfferToTargets
