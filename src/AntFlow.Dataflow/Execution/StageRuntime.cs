@@ -25,7 +25,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     private readonly StageDefinition<TIn, TOut> _definition;
     private readonly StageSettings _settings;
     private readonly bool _isLast;
-    private readonly BufferBlock<Envelope<TIn>> _queue;
+    private readonly PriorityBufferBlock<Envelope<TIn>> _queue;
     private readonly TransformBlock<Envelope<TIn>, Envelope<TOut>> _workers;
     private readonly WorkerSlot[] _slots;
     private readonly ResiliencePipeline? _taskRetry;
@@ -52,7 +52,8 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             _slots[i] = new WorkerSlot(this, i, engine.TimeProvider);
         }
 
-        _queue = new BufferBlock<Envelope<TIn>>(new DataflowBlockOptions { BoundedCapacity = _settings.EffectiveQueueCapacity });
+        // The backlog waits here in priority order (lowest value first, FIFO among equals).
+        _queue = new PriorityBufferBlock<Envelope<TIn>>(static e => e.Priority, new DataflowBlockOptions { BoundedCapacity = _settings.EffectiveQueueCapacity });
 
         // The transform holds only what its workers run, so the backlog waits in the queue and the next item is
         // chosen when a worker frees up.
@@ -382,7 +383,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             }
 
             Interlocked.Decrement(ref _waitingForRetry);
-            if (!_queue.Post(envelope) && !await _queue.SendAsync(envelope).ConfigureAwait(false))
+            if (!((ITargetBlock<Envelope<TIn>>)_queue).Post(envelope) && !await _queue.SendAsync(envelope).ConfigureAwait(false))
             {
                 // Only a faulted queue declines; the item must still be reported once.
                 await CancelAsync(envelope, worker: null, new OperationCanceledException("The stage queue no longer accepts items.")).ConfigureAwait(false);
