@@ -7,6 +7,8 @@ internal sealed class CollectingResultSink<T>(bool keep) : ResultSink<T>
 {
     private readonly ConcurrentQueue<PipelineResult<T>> _results = new();
 
+    public override bool WantsResults => keep;
+
     public override ValueTask EmitAsync(PipelineResult<T> result)
     {
         if (keep)

@@ -168,7 +168,20 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     /// <summary>The TransformBlock's delegate. Returns null (no output) when the item went elsewhere.</summary>
     private Task<Envelope<TOut>> Process(Envelope<TIn> envelope)
     {
-        ValueTask<Envelope<TOut>> processing = ProcessAsync(envelope);
+        WorkerSlot? slot = null;
+        if (!_engine.IsStopping)
+        {
+            slot = AcquireSlot();
+
+            // Set here, outside the async method, so the value stays in the processing loop's context: the same
+            // worker loop usually gets the same slot back, and then nothing is allocated per item.
+            if (!ReferenceEquals(WorkerContext.Current, slot.ContextScope))
+            {
+                WorkerContext.Current = slot.ContextScope;
+            }
+        }
+
+        ValueTask<Envelope<TOut>> processing = ProcessAsync(envelope, slot);
         if (!processing.IsCompletedSuccessfully)
         {
             return processing.AsTask();
@@ -186,18 +199,16 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Envelope<TOut>> ProcessAsync(Envelope<TIn> envelope)
+    private async ValueTask<Envelope<TOut>> ProcessAsync(Envelope<TIn> envelope, WorkerSlot? slot)
     {
-        if (_engine.IsStopping)
+        if (slot is null)
         {
             await CancelAsync(envelope, worker: null, new OperationCanceledException(_engine.StopToken)).ConfigureAwait(false);
             return default;
         }
 
-        WorkerSlot slot = AcquireSlot();
         TimeProvider time = _engine.TimeProvider;
         slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, time.GetTimestamp(), _engine.StopToken);
-        WorkerContext.Current = slot.ContextScope;
         bool succeeded = false;
         try
         {
@@ -237,7 +248,6 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         finally
         {
             slot.End(succeeded, time.GetTimestamp());
-            WorkerContext.Current = null;
         }
     }
 
@@ -283,7 +293,11 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
 
         _engine.CountProcessed(skippedAnywhere);
-        await _sink!.EmitAsync(PipelineResult<TOut>.Success(envelope.Id, envelope.Sequence, output, attempts, skippedAnywhere)).ConfigureAwait(false);
+        if (_sink!.WantsResults)
+        {
+            await _sink.EmitAsync(PipelineResult<TOut>.Success(envelope.Id, envelope.Sequence, output, attempts, skippedAnywhere)).ConfigureAwait(false);
+        }
+
         Leave();
         return default;
     }
@@ -510,7 +524,13 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
     private WorkerSlot AcquireSlot()
     {
+        // Prefer the slot this processing loop had last time (see Process); otherwise the first free one.
         // MaxDegreeOfParallelism equals the slot count, so a free slot always exists.
+        if (WorkerContext.Current?.Slot is { } previous && ReferenceEquals(previous.Stage, this) && previous.TryAcquire())
+        {
+            return previous;
+        }
+
         WorkerSlot[] slots = _slots;
         while (true)
         {
