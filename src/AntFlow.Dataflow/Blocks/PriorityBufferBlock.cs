@@ -21,7 +21,12 @@ namespace AntFlow.Dataflow;
 /// (offers from sources are postponed when full and taken later, most urgent first; <c>Post</c> returns
 /// <see langword="false"/>), <see cref="DataflowBlockOptions.CancellationToken"/>, reservations, links with
 /// <see cref="DataflowLinkOptions"/> and predicates, <see cref="TryReceive"/>, <see cref="TryReceiveAll"/>,
-/// <see cref="Complete"/> and <see cref="IDataflowBlock.Fault"/>. Adding and removing an item costs O(log n).
+/// <see cref="Complete"/> and <see cref="IDataflowBlock.Fault"/>. As with <see cref="BufferBlock{T}"/>, only the
+/// best item is offered: if no linked target (or predicate) takes it, the items behind it wait too.
+/// </para>
+/// <para>
+/// Adding or taking an item costs O(log k), k being the number of distinct priorities currently buffered
+/// (at most the number of items); items of one priority are kept in a FIFO ring.
 /// </para>
 /// </remarks>
 /// <example>

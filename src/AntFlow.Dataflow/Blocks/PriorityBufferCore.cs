@@ -61,7 +61,8 @@ internal sealed class PriorityBufferCore<T>
     // While the offer loop is inside a target's OfferMessage, the id of its thread; 0 otherwise. A target
     // accepting an offer consumes synchronously on that thread, and ConsumeMessage then leaves the next best
     // item in the _next* fields so the loop can offer it without taking the lock again. Only the loop's
-    // thread reads and writes them (ConsumeMessage writes them under _lock, on that thread).
+    // thread writes these fields and reads the _next* ones (ConsumeMessage fills them under _lock, on that
+    // thread); other threads read _offerThreadId only to compare it with their own id, which never matches.
     private int _offerThreadId;
     private bool _nextReady;
     private T _nextBest = default!;
