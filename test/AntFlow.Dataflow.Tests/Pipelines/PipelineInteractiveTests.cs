@@ -121,6 +121,38 @@ public sealed class PipelineInteractiveTests
         Assert.That(order.IndexOf(-1), Is.LessThanOrEqualTo(2));
     }
 
+    [Test, CancelAfter(30_000)]
+    public async Task FeedAsync_UrgentBehind100kBacklog_StartsBeforeAtMostWorkersOthers(CancellationToken ct)
+    {
+        const int workers = 4;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int started = 0;
+        int urgentStartedAs = -1;
+        await using Pipeline<int, int> pipeline = Pipeline.Create<int>()
+            .Stage("Work", s => s.Task("work", async (int x, CancellationToken token) =>
+            {
+                int position = Interlocked.Increment(ref started);
+                if (x == -1)
+                {
+                    urgentStartedAs = position;
+                }
+
+                await gate.Task.WaitAsync(token);
+                return x;
+            }).Workers(workers).QueueCapacity(200_000))
+            .CollectResults(false)
+            .Build();
+
+        pipeline.Start();
+        await pipeline.FeedAsync(Enumerable.Range(0, 100_000), cancellationToken: ct);
+        await pipeline.FeedAsync([-1], priority: 0, cancellationToken: ct);
+        gate.SetResult();
+        await pipeline.CompleteAsync();
+
+        // The workers were all running (blocked) when it arrived; after them, at most `workers` items start before it.
+        Assert.That(urgentStartedAs, Is.InRange(1, workers + workers + 1));
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task AsBlock_SitsInsideADataflowGraph(CancellationToken ct)
     {
