@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -19,6 +20,72 @@ internal static class AntFlowMetrics
     private static readonly Counter<long> Failed = Meter.CreateCounter<long>("antflow.items.failed", "{item}", "Items that failed for good in a stage.");
     private static readonly Counter<long> Retried = Meter.CreateCounter<long>("antflow.items.retried", "{item}", "Retries (per task or per stage).");
     private static readonly Counter<long> Skipped = Meter.CreateCounter<long>("antflow.items.skipped", "{item}", "Items skipped in a stage.");
+    private static readonly Histogram<double> ItemDuration = Meter.CreateHistogram<double>("antflow.item.duration", "s", "Time a worker spent on one item in a stage.");
+    private static readonly ConcurrentDictionary<Execution.PipelineEngine, byte> RunningEngines = new();
+
+    static AntFlowMetrics()
+    {
+        Meter.CreateObservableGauge("antflow.queue.size", ObserveQueueSizes, "{item}", "Items waiting in each stage's queue.");
+        Meter.CreateObservableGauge("antflow.workers.busy", ObserveBusyWorkers, "{worker}", "Busy workers per stage.");
+    }
+
+    /// <summary>Makes a running pipeline visible to the observable gauges until it completes.</summary>
+    public static void Track(Execution.PipelineEngine engine, Task completion)
+    {
+        RunningEngines.TryAdd(engine, 0);
+        completion.ContinueWith(static (_, e) => RunningEngines.TryRemove((Execution.PipelineEngine)e!, out byte _), engine, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Starts an activity for one item in one stage, only when someone listens.</summary>
+    public static Activity? StartItemActivity(string stage, object itemId, int attempt)
+    {
+        if (!ActivitySource.HasListeners())
+        {
+            return null;
+        }
+
+        Activity? activity = ActivitySource.StartActivity(stage, ActivityKind.Internal);
+        activity?.SetTag("antflow.stage", stage);
+        activity?.SetTag("antflow.item.id", itemId.ToString());
+        activity?.SetTag("antflow.attempt", attempt);
+        return activity;
+    }
+
+    public static void RecordItemDuration(string stage, TimeSpan duration)
+    {
+        if (ItemDuration.Enabled)
+        {
+            ItemDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveQueueSizes()
+    {
+        foreach (Execution.PipelineEngine engine in RunningEngines.Keys)
+        {
+            foreach (Execution.IStageRuntime stage in engine.Stages)
+            {
+                yield return new Measurement<int>(stage.QueueSize, new KeyValuePair<string, object?>("stage", stage.Name));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveBusyWorkers()
+    {
+        foreach (Execution.PipelineEngine engine in RunningEngines.Keys)
+        {
+            foreach (Execution.IStageRuntime stage in engine.Stages)
+            {
+                int busy = 0;
+                foreach (Execution.WorkerSlot slot in stage.Workers)
+                {
+                    busy += slot.IsBusy ? 1 : 0;
+                }
+
+                yield return new Measurement<int>(busy, new KeyValuePair<string, object?>("stage", stage.Name));
+            }
+        }
+    }
 
     public static void ItemCompleted(string stage, bool skipped)
     {

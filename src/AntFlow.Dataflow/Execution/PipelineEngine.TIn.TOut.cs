@@ -45,6 +45,7 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
         }
 
         _completion = CompleteAsync();
+        AntFlowMetrics.Track(this, _completion);
     }
 
     public override IReadOnlyList<IStageRuntime> Stages => _stages;

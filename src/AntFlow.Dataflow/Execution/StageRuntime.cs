@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Dataflow;
 using AntFlow.Dataflow.Building;
@@ -208,7 +209,9 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
 
         TimeProvider time = _engine.TimeProvider;
-        slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, time.GetTimestamp(), _engine.StopToken);
+        long startedAt = time.GetTimestamp();
+        slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
+        using Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
         bool succeeded = false;
         try
         {
@@ -247,7 +250,10 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
         finally
         {
-            slot.End(succeeded, time.GetTimestamp());
+            long endedAt = time.GetTimestamp();
+            slot.End(succeeded, endedAt);
+            AntFlowMetrics.RecordItemDuration(Name, time.GetElapsedTime(startedAt, endedAt));
+            activity?.SetStatus(succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error);
         }
     }
 
