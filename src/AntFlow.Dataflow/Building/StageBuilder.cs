@@ -113,6 +113,43 @@ public sealed class StageBuilder<TIn, TOut>
     }
 
     /// <summary>
+    /// Limits the rate of work: at most <paramref name="permits"/> per <paramref name="per"/> window (60 per minute
+    /// allows a burst of 60, then waits for the next minute). Items wait for a permit on their worker.
+    /// </summary>
+    /// <param name="permits">Permits per window. At least 1.</param>
+    /// <param name="per">The window length. Positive.</param>
+    /// <param name="taskName">Limit only this task's runs; <see langword="null"/> (the default) limits the stage: each item attempt takes a permit.</param>
+    /// <returns>This builder.</returns>
+    public StageBuilder<TIn, TOut> RateLimit(int permits, TimeSpan per, string? taskName = null)
+    {
+        Building.StageSettings settings = _state.Settings;
+        if (permits < 1)
+        {
+            settings.AddError($"rate limit permits must be at least 1 (was {permits}).");
+        }
+
+        if (per <= TimeSpan.Zero)
+        {
+            settings.AddError($"rate limit window must be positive (was {per}).");
+        }
+
+        if (taskName is null)
+        {
+            settings.RateLimit = (permits, per);
+        }
+        else if (!_state.TaskNames.Contains(taskName))
+        {
+            settings.AddError($"rate limit names task '{taskName}', which the stage does not have (yet): call RateLimit after that Task(...).");
+        }
+        else
+        {
+            settings.TaskRateLimits[taskName] = (permits, per);
+        }
+
+        return this;
+    }
+
+    /// <summary>
     /// Skips items for which <paramref name="predicate"/> is true: they pass through unchanged with status Skipped.
     /// Tested on the stage input before the first task. Needs <typeparamref name="TOut"/> to be assignable from
     /// <typeparamref name="TIn"/>; call it after the last <c>Task</c>.

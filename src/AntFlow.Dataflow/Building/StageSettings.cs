@@ -23,6 +23,12 @@ internal sealed class StageSettings(string name)
 
     public TimeSpan? TaskTimeout { get; set; }
 
+    /// <summary>The stage-wide rate limit (each item attempt takes a permit), if any.</summary>
+    public (int Permits, TimeSpan Per)? RateLimit { get; set; }
+
+    /// <summary>Rate limits of single tasks (each run of the task takes a permit), by task name.</summary>
+    public Dictionary<string, (int Permits, TimeSpan Per)> TaskRateLimits { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Problems found while building; reported together by <c>Build()</c>.</summary>
     public List<string> Errors { get; } = [];
 

@@ -31,6 +31,8 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     private readonly WorkerSlot[] _slots;
     private readonly ResiliencePipeline? _taskRetry;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly RateGate? _stageRate;
+    private readonly Dictionary<string, RateGate>? _taskRates;
     private IStageInput<TOut>? _next;
     private ResultSink<TOut>? _sink;
     private int _inStage;
@@ -72,6 +74,17 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+
+        if (_settings.RateLimit is { } rate)
+        {
+            _stageRate = new RateGate(rate.Permits, rate.Per, engine.TimeProvider);
+        }
+
+        if (_settings.TaskRateLimits.Count > 0)
+        {
+            _taskRates = _settings.TaskRateLimits.ToDictionary(
+                static pair => pair.Key, pair => new RateGate(pair.Value.Permits, pair.Value.Per, engine.TimeProvider), StringComparer.Ordinal);
+        }
 
         if (_settings.RetryMode == RetryMode.PerTask && _settings.Attempts > 1)
         {
@@ -162,7 +175,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         slot.CurrentTaskName = task.Name;
         slot.StatusText = null;
         bool plain = _taskRetry is null && task.Limiter is null && _settings.TaskTimeout is null && _settings.Resilience is null
-            && Tracker?.HasTaskSubscribers != true;
+            && _taskRates is null && Tracker?.HasTaskSubscribers != true;
         return plain ? task.InvokeAsync(input, slot.Token) : RunTaskWithPoliciesAsync(task, input, slot);
     }
 
@@ -226,6 +239,11 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
                 succeeded = true;
                 await FinishSkippedByCheckpointAsync(envelope, slot).ConfigureAwait(false);
                 return default;
+            }
+
+            if (_stageRate is not null)
+            {
+                await _stageRate.AcquireAsync(_engine.StopToken).ConfigureAwait(false);
             }
 
             TOut output;
@@ -454,6 +472,11 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     private async ValueTask<TTaskOut> RunTaskOnceAsync<TTaskIn, TTaskOut>(TaskDefinition<TTaskIn, TTaskOut> task, TTaskIn input, WorkerSlot slot, CancellationToken cancellationToken)
     {
         slot.CurrentTaskName = task.Name;
+        if (_taskRates is not null && _taskRates.TryGetValue(task.Name, out RateGate? rate))
+        {
+            await rate.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         slot.TaskStarted = _engine.TimeProvider.GetTimestamp();
         await TrackTaskAsync(slot, TaskEventType.Start, slot.Attempt, error: null).ConfigureAwait(false);
         TTaskOut result;
@@ -607,6 +630,15 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
     private void OnWorkersCompleted(Task workers)
     {
+        _stageRate?.Dispose();
+        if (_taskRates is not null)
+        {
+            foreach (RateGate gate in _taskRates.Values)
+            {
+                gate.Dispose();
+            }
+        }
+
         if (workers.IsFaulted)
         {
             _completion.TrySetException(workers.Exception!.InnerExceptions);

@@ -114,6 +114,51 @@ public sealed class PipelineResilienceTests
     }
 
     [Test, CancelAfter(10_000)]
+    public async Task RateLimit_SixtyPerFakeMinute_AllowsBurstOfSixtyThenWaitsForNextMinute(CancellationToken ct)
+    {
+        var time = new FakeTimeProvider();
+        Pipeline<int, int> pipeline = Pipeline.Create<int>()
+            .Stage("Api", s => s.Task("call", (int x) => x).Workers(4).RateLimit(60, per: TimeSpan.FromMinutes(1)))
+            .WithTimeProvider(time)
+            .Build();
+
+        Task<IReadOnlyList<PipelineResult<int>>> run = pipeline.RunAsync(Enumerable.Range(0, 150), ct);
+        await WaitForProcessedAsync(pipeline, 60);
+        for (int i = 0; i < 50; i++)
+        {
+            await Task.Yield();
+        }
+
+        Assert.That(pipeline.GetStats().ItemsProcessed, Is.EqualTo(60));
+        time.Advance(TimeSpan.FromSeconds(59));
+        Assert.That(pipeline.GetStats().ItemsProcessed, Is.EqualTo(60));
+        time.Advance(TimeSpan.FromSeconds(1));
+        await WaitForProcessedAsync(pipeline, 120);
+        Assert.That(pipeline.GetStats().ItemsProcessed, Is.EqualTo(120));
+        time.Advance(TimeSpan.FromMinutes(1));
+        IReadOnlyList<PipelineResult<int>> results = await run;
+        Assert.That(results.All(r => r.IsSuccess), Is.True);
+    }
+
+    [Test]
+    public void RateLimit_UnknownTask_FailsBuild()
+    {
+        var ex = Assert.Throws<StageValidationException>(() => Pipeline.Create<int>()
+            .Stage("Api", s => s.Task("call", (int x) => x).RateLimit(10, TimeSpan.FromSeconds(1), taskName: "other"))
+            .Build());
+
+        Assert.That(ex!.Message, Does.Contain("rate limit names task 'other'"));
+    }
+
+    private static async Task WaitForProcessedAsync(IPipelineMonitor pipeline, long count)
+    {
+        while (pipeline.GetStats().ItemsProcessed < count)
+        {
+            await Task.Yield();
+        }
+    }
+
+    [Test, CancelAfter(10_000)]
     public async Task SkipIf_PassesInputThroughWithStatusSkipped(CancellationToken ct)
     {
         int calls = 0;
