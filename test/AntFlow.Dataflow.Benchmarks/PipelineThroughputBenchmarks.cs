@@ -29,6 +29,31 @@ public class PipelineThroughputBenchmarks
         .Build()
         .RunAsync(Enumerable.Range(0, Items));
 
+    [Benchmark(Description = "AntFlow, Task delegates, tracker + meter listener")]
+    public async Task AntFlowTrackedAsync()
+    {
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "AntFlow.Dataflow")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) => { });
+        listener.SetMeasurementEventCallback<double>((_, _, _, _) => { });
+        listener.Start();
+        var tracker = new StatusTracker(new StatusTrackerOptions { MaxHistoryPerItem = 4, MaxFinishedItems = 10_000 });
+        await Pipeline.Create<int>()
+            .Stage("A", (int x) => Task.FromResult(x + 1), Workers)
+            .Stage("B", (int x) => Task.FromResult(x + 1), Workers)
+            .Stage("C", (int x) => Task.FromResult(x + 1), Workers)
+            .CollectResults(false)
+            .WithTracker(tracker)
+            .Build()
+            .RunAsync(Enumerable.Range(0, Items));
+    }
+
     [Benchmark(Description = "Dataflow chain, sync delegates")]
     public async Task DataflowChainSync()
     {
