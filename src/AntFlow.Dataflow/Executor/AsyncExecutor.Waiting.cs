@@ -15,7 +15,8 @@ public sealed partial class AsyncExecutor
     /// <remarks>
     /// Every task gets one continuation that feeds a queue, so waiting for <c>n</c> tasks costs O(n) overall.
     /// The timeout is a total budget for the whole enumeration, measured from its start; it is not reset by
-    /// each completion. A task that completes before it is reached is still yielded after the budget has run out.
+    /// each completion. Completions already observed when the budget runs out are still yielded before the
+    /// <see cref="TimeoutException"/>.
     /// </remarks>
     /// <typeparam name="T">The type of the tasks' results.</typeparam>
     /// <param name="tasks">The tasks to wait for. They are read at once.</param>

@@ -277,7 +277,8 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
     /// <exception cref="ArgumentNullException"><paramref name="items"/> or <paramref name="function"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="retries"/> is negative.</exception>
     /// <exception cref="ExecutorShutdownException">
-    /// The executor has been shut down (thrown at once, or by the enumeration if the shutdown happens while it runs).
+    /// The executor has been shut down: thrown at once, or, if the shutdown happens while the stream runs, by the
+    /// enumeration once it has streamed the results of the inputs accepted before the shutdown.
     /// </exception>
     public IAsyncEnumerable<TResult> MapIterAsync<T, TResult>(
         IEnumerable<T> items,
@@ -404,6 +405,7 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
         var window = new Queue<MapItemJob<T, TResult>>(lookAhead);
         using IEnumerator<T> source = items.GetEnumerator();
         bool sourceDone = false;
+        bool shutDown = false;
         long taken = 0;
 
         try
@@ -416,6 +418,12 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
                 // Hand the freed place to the next input before the consumer runs, so workers stay busy meanwhile.
                 Refill();
                 yield return result;
+            }
+
+            if (shutDown)
+            {
+                // The inputs accepted before the shutdown have been streamed; the rest can never run.
+                throw ExecutorErrors.Shutdown();
             }
         }
         finally
@@ -444,7 +452,8 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
                 if (!_queue.Post(job))
                 {
                     job.TryCancel(token);
-                    throw ExecutorErrors.Shutdown();
+                    sourceDone = shutDown = true;
+                    return;
                 }
 
                 window.Enqueue(job);

@@ -68,7 +68,7 @@ public sealed class AsyncExecutorOptions
 
     /// <summary>Gets or sets the longest delay between two attempts, or <see langword="null"/> for no limit.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or longer than one day.</exception>
     public TimeSpan? MaxRetryDelay
     {
         get => _maxRetryDelay;
@@ -77,6 +77,7 @@ public sealed class AsyncExecutorOptions
             if (value is { } delay)
             {
                 ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero, nameof(value));
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(delay, ExecutorConstants.MaxRetryDelay, nameof(value));
             }
 
             _maxRetryDelay = value;

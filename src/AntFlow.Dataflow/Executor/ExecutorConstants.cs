@@ -10,7 +10,7 @@ internal static class ExecutorConstants
 
     public static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The longest base delay Polly's retry strategy accepts.</summary>
+    /// <summary>The longest base delay and delay cap Polly's retry strategy accepts.</summary>
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromDays(1);
 
     public const DelayBackoffType DefaultRetryBackoffType = DelayBackoffType.Exponential;
