@@ -19,25 +19,50 @@ internal sealed class ItemInvoker<T, TResult>
     }
 
     /// <summary>Runs the function for <paramref name="item"/>. May throw synchronously.</summary>
-    public Task<TResult> InvokeAsync(T item, long index, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A call that completes synchronously allocates nothing here, with or without retries: the function's own
+    /// task is used as is, and the pooled Polly context goes back to its pool before this returns.
+    /// </remarks>
+    public ValueTask<TResult> InvokeAsync(T item, long index, CancellationToken cancellationToken)
     {
-        // Without retries the function's own task is used as is: no state machine, no allocation.
-        return _retry is null
-            ? _function(item, cancellationToken) ?? throw ExecutorErrors.NullTask()
-            : InvokeWithRetryAsync(_retry, item, index, cancellationToken);
-    }
+        if (_retry is null)
+        {
+            return new ValueTask<TResult>(_function(item, cancellationToken) ?? throw ExecutorErrors.NullTask());
+        }
 
-    private async Task<TResult> InvokeWithRetryAsync(ResiliencePipeline retry, T item, long index, CancellationToken cancellationToken)
-    {
         ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
+        bool handedOff = false;
         try
         {
             context.Properties.Set(ExecutorConstants.ItemIndexKey, index);
-            return await retry.ExecuteAsync(
+            ValueTask<TResult> pending = _retry.ExecuteAsync(
                 static (ctx, state) => new ValueTask<TResult>(
                     state.Function(state.Item, ctx.CancellationToken) ?? throw ExecutorErrors.NullTask()),
                 context,
-                (Function: _function, Item: item)).ConfigureAwait(false);
+                (Function: _function, Item: item));
+            if (!pending.IsCompleted)
+            {
+                handedOff = true;
+                return AwaitThenReturnContextAsync(pending, context);
+            }
+
+            // Read the outcome while the context is still ours.
+            return new ValueTask<TResult>(pending.GetAwaiter().GetResult());
+        }
+        finally
+        {
+            if (!handedOff)
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+        }
+    }
+
+    private static async ValueTask<TResult> AwaitThenReturnContextAsync(ValueTask<TResult> pending, ResilienceContext context)
+    {
+        try
+        {
+            return await pending.ConfigureAwait(false);
         }
         finally
         {

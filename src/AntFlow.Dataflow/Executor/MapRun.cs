@@ -109,10 +109,10 @@ internal sealed class MapRun<T, TResult>
                     _results.Reserve(index);
                 }
 
-                Task<TResult> task = _invoker.InvokeAsync(item, index, token);
-                TResult value = task.IsCompletedSuccessfully
-                    ? task.GetAwaiter().GetResult()
-                    : await task.ConfigureAwait(false);
+                ValueTask<TResult> call = _invoker.InvokeAsync(item, index, token);
+                TResult value = call.IsCompletedSuccessfully
+                    ? call.Result
+                    : await call.ConfigureAwait(false);
                 _results.Set(index, value);
             }
         }
