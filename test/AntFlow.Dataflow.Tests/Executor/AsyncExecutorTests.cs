@@ -52,6 +52,29 @@ public sealed partial class AsyncExecutorTests
         Assert.Throws<ExecutorShutdownException>(() => executor.MapAsync(items, (int x, CancellationToken ct) => WorkAsync(x, ct)));
     }
 
+    private static Task<string> DescribeAsync(CancellationToken ct) => Task.FromResult("generic");
+
+    private static Task PlainAsync(CancellationToken ct) => Task.CompletedTask;
+
+    [Test]
+    [CancelAfter(10_000)]
+    public async Task Submit_MethodGroups_BindToTheMatchingOverload(CancellationToken cancellationToken)
+    {
+        await using AsyncExecutor executor = CreateSut();
+
+        Task<string> generic = executor.Submit(DescribeAsync);
+        Task plain = executor.Submit(PlainAsync);
+        Task<int> asyncLambda = executor.Submit(async ct =>
+        {
+            await Task.Yield();
+            return 5;
+        });
+
+        Assert.That(await generic, Is.EqualTo("generic"));
+        await plain;
+        Assert.That(await asyncLambda, Is.EqualTo(5));
+    }
+
     [TestCase(0)]
     [TestCase(-1)]
     public void Constructor_MaxWorkersBelowOne_ThrowsArgumentOutOfRange(int maxWorkers)
