@@ -26,6 +26,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
     private PipelineEngine<TIn, TOut> _engine; // protected by _lock for writes; read freely by monitoring queries
     private CollectingResultSink<TOut>? _results; // protected by _lock
     private RunState _state; // protected by _lock
+    private BufferBlock<TIn>? _embeddedInput; // protected by _lock; the input of the AsBlock() run, if any
 
     internal Pipeline(PipelineDefinition<TIn> definition)
     {
@@ -242,10 +243,19 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         }
 
         engine.Stop();
-        if (_state is RunState.Started or RunState.Completing)
+        BufferBlock<TIn>? embeddedInput;
+        lock (_lock)
         {
-            engine.CompleteInput();
+            embeddedInput = _state == RunState.Embedded ? _embeddedInput : null;
+            if (_state is RunState.Started or RunState.Completing)
+            {
+                engine.CompleteInput();
+            }
         }
+
+        // An embedded pipeline's input belongs to the graph; stop accepting from it so the pump can finish (what is
+        // still buffered comes out as cancelled).
+        embeddedInput?.Complete();
 
         try
         {
@@ -271,6 +281,12 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         var output = new BufferBlock<PipelineResult<TOut>>(new DataflowBlockOptions { BoundedCapacity = Math.Max(capacity, 64) });
         var sink = new BlockResultSink<TOut>(output);
         PipelineEngine<TIn, TOut> engine = BeginRun(sink, RunState.Embedded, collect: null);
+        lock (_lock)
+        {
+            _embeddedInput = input;
+        }
+
+        // The pump ends when the block's input completes (or faults) and every item has come out; it never throws.
         _ = PumpAsync(engine, input, sink);
         return DataflowBlock.Encapsulate(input, output);
     }
@@ -355,7 +371,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         return error;
     }
 
-    private static async Task PumpAsync(PipelineEngine<TIn, TOut> engine, BufferBlock<TIn> input, BlockResultSink<TOut> sink)
+    private async Task PumpAsync(PipelineEngine<TIn, TOut> engine, BufferBlock<TIn> input, BlockResultSink<TOut> sink)
     {
         var first = (IStageInput<TIn>)engine.Stages[0];
         try
@@ -386,6 +402,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         {
             // Already forwarded to the output block by the sink.
         }
+
+        EndRun(engine);
     }
 
     private PipelineEngine<TIn, TOut> CreateEngine(ResultSink<TOut> sink) => new(_definition, sink, _logger);
@@ -432,6 +450,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
             if (engine is null || ReferenceEquals(engine, _engine))
             {
                 _state = RunState.Idle;
+                _embeddedInput = null;
             }
         }
     }

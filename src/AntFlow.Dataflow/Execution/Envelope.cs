@@ -7,8 +7,9 @@ namespace AntFlow.Dataflow.Execution;
 /// <typeparam name="T">The value's type at this point of the pipeline.</typeparam>
 internal readonly struct Envelope<T>
 {
-    public Envelope(object id, long sequence, int priority, int attempt, int maxAttempt, bool skipped, T value)
+    public Envelope(object id, long sequence, int priority, int attempt, int maxAttempt, bool skipped, T value, bool injected = false)
     {
+        Injected = injected;
         Id = id;
         Sequence = sequence;
         Priority = priority;
@@ -36,12 +37,15 @@ internal readonly struct Envelope<T>
 
     public T Value { get; }
 
+    /// <summary>Fed into a stage by name rather than through the pipeline input: its id is not the caller's, so checkpoints ignore it.</summary>
+    public bool Injected { get; }
+
     /// <summary>True for <c>default</c>: a stage produced nothing to pass on (the item went to the results another way).</summary>
     public bool IsEmpty => Id is null;
 
     public Envelope<TNext> Next<TNext>(TNext value, int maxAttempt, bool skipped) =>
-        new(Id, Sequence, Priority, attempt: 1, maxAttempt, skipped, value);
+        new(Id, Sequence, Priority, attempt: 1, maxAttempt, skipped, value, Injected);
 
     public Envelope<T> Retry() =>
-        new(Id, Sequence, Priority, Attempt + 1, Math.Max(MaxAttempt, Attempt + 1), Skipped, Value);
+        new(Id, Sequence, Priority, Attempt + 1, Math.Max(MaxAttempt, Attempt + 1), Skipped, Value, Injected);
 }

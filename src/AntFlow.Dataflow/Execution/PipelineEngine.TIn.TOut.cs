@@ -94,7 +94,7 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
         foreach (T item in items)
         {
             long sequence = Interlocked.Increment(ref _nextSequence);
-            if (!await EnterAsync(input, new Envelope<T>(sequence, sequence, priority, 1, 1, false, item), cancellationToken).ConfigureAwait(false))
+            if (!await EnterAsync(input, new Envelope<T>(sequence, sequence, priority, 1, 1, false, item, injected: true), cancellationToken).ConfigureAwait(false))
             {
                 return;
             }

@@ -233,7 +233,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
                 await TrackAsync(envelope.Id, ItemStatus.InProgress, slot.Name).ConfigureAwait(false);
             }
 
-            if (Index == 0 && envelope.Attempt == 1 && _engine.Checkpoint is { } checkpoint
+            if (Index == 0 && envelope.Attempt == 1 && !envelope.Injected && _engine.Checkpoint is { } checkpoint
                 && await checkpoint.IsCompletedAsync(envelope.Id, _engine.StopToken).ConfigureAwait(false))
             {
                 succeeded = true;
@@ -304,7 +304,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             return envelope.Next(output, attempts, skippedAnywhere);
         }
 
-        if (_engine.Checkpoint is { } checkpoint)
+        if (_engine.Checkpoint is { } checkpoint && !envelope.Injected)
         {
             try
             {
