@@ -46,6 +46,17 @@ public class MakespanBenchmarks
         .Build()
         .RunAsync(Enumerable.Range(0, Items));
 
+    [Benchmark(Description = "AntFlow 50 workers + tracker")]
+    public Task AntFlowTrackedAsync() => Pipeline.Create<int>()
+        .Stage("Work", async (int i, CancellationToken ct) =>
+        {
+            await Task.Delay(_delays[i], ct);
+            return i;
+        }, Workers)
+        .WithTracker(new StatusTracker())
+        .Build()
+        .RunAsync(Enumerable.Range(0, Items));
+
     [Benchmark(Description = "Task.WhenAll chunks of 50")]
     public async Task BatchesAsync()
     {
