@@ -182,18 +182,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     /// <summary>The TransformBlock's delegate. Returns null (no output) when the item went elsewhere.</summary>
     private Task<Envelope<TOut>> Process(Envelope<TIn> envelope)
     {
-        WorkerSlot? slot = null;
-        if (!_engine.IsStopping)
-        {
-            slot = AcquireSlot();
-
-            // Set here, outside the async method, so the value stays in the processing loop's context: the same
-            // worker loop usually gets the same slot back, and then nothing is allocated per item.
-            if (!ReferenceEquals(WorkerContext.Current, slot.ContextScope))
-            {
-                WorkerContext.Current = slot.ContextScope;
-            }
-        }
+        WorkerSlot? slot = _engine.IsStopping ? null : AcquireSlot();
 
         ValueTask<Envelope<TOut>> processing = ProcessAsync(envelope, slot);
         if (!processing.IsCompletedSuccessfully)
@@ -224,6 +213,10 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         TimeProvider time = _engine.TimeProvider;
         long startedAt = time.GetTimestamp();
         slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
+
+        // Visible to the item's tasks (and their continuations) only: the async method restores the caller's context
+        // when it returns, so Dataflow's own loops never capture it.
+        WorkerContext.Current = slot.ContextScope;
         using Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
         bool succeeded = false;
         try
@@ -553,13 +546,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
     private WorkerSlot AcquireSlot()
     {
-        // Prefer the slot this processing loop had last time (see Process); otherwise the first free one.
         // MaxDegreeOfParallelism equals the slot count, so a free slot always exists.
-        if (WorkerContext.Current?.Slot is { } previous && ReferenceEquals(previous.Stage, this) && previous.TryAcquire())
-        {
-            return previous;
-        }
-
         WorkerSlot[] slots = _slots;
         while (true)
         {
