@@ -63,13 +63,17 @@ internal sealed partial class DemoRunner : IAsyncDisposable
 
             var tracker = new StatusTracker(new StatusTrackerOptions { MaxHistoryPerItem = 8, MaxFinishedItems = 1_000 });
             Pipeline<int, string> pipeline = DemoPipeline.Create(tracker, _time);
+            IDisposable subscriptions = Subscribe(tracker);
+
+            // Started here, under the lock, so a Stop that follows at once always finds a running pipeline to shut down.
+            pipeline.Start();
             run = new RunInfo(_run.RunId + 1, Running, _items, _time.GetUtcNow(), EndedAt: null, Error: null);
             _run = run;
             _monitor = pipeline;
             _pipeline = pipeline;
 
-            // Task.Run: feeding starts synchronously inside RunAsync and must not run under the lock.
-            _runTask = Task.Run(() => RunAsync(run.RunId, pipeline, tracker));
+            // Feeding goes on in the background; Task.Run keeps it off the lock and off the request.
+            _runTask = Task.Run(() => RunAsync(run.RunId, pipeline, tracker, subscriptions));
         }
 
         LogStarted(_logger, run.RunId, _items);
@@ -118,34 +122,38 @@ internal sealed partial class DemoRunner : IAsyncDisposable
         await StopAsync();
     }
 
-    private async Task RunAsync(int runId, Pipeline<int, string> pipeline, StatusTracker tracker)
+    private async Task RunAsync(int runId, Pipeline<int, string> pipeline, StatusTracker tracker, IDisposable subscriptions)
     {
-        // The page gets every item and task event through the tracker's subscribers. The handlers only copy the event
-        // into the feed, so they never hold the pipeline back.
-        using IDisposable statusSubscription = tracker.Subscribe(e =>
-        {
-            _feed.Add(ActivityFeed.FromStatus(e));
-            return Task.CompletedTask;
-        });
-        using IDisposable taskSubscription = tracker.Subscribe((TaskEvent e) =>
-        {
-            _feed.Add(ActivityFeed.FromTask(e));
-            return Task.CompletedTask;
-        });
-
         string? error = null;
         try
         {
-            await pipeline.RunAsync(Enumerable.Range(0, _items));
+            await pipeline.FeedAsync(Enumerable.Range(0, _items));
+            if (IsStopping(runId))
+            {
+                // StopAsync is shutting the pipeline down; this waits until every worker has let go.
+                await pipeline.ShutdownAsync();
+            }
+            else
+            {
+                await pipeline.CompleteAsync();
+            }
+        }
+        catch (InvalidOperationException) when (IsStopping(runId))
+        {
+            // The stop finished the pipeline before feeding began or completion was asked for; make sure it is over.
+            await pipeline.ShutdownAsync();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The demo must report, not crash the server: the page shows the message.
             error = ex.Message;
             LogRunFailed(_logger, ex, runId);
+            await pipeline.ShutdownAsync();
         }
 
+        // Every event recorded during the run reaches the page before the run is reported as over.
         await tracker.FlushAsync();
+        subscriptions.Dispose();
         await tracker.DisposeAsync();
 
         RunInfo ended;
@@ -161,6 +169,30 @@ internal sealed partial class DemoRunner : IAsyncDisposable
         StateChanged?.Invoke(ended);
     }
 
+    /// <summary>
+    /// The page gets every item and task event through the tracker's subscribers. The handlers only copy the event into
+    /// the feed, so they never hold the pipeline back.
+    /// </summary>
+    private CompositeDisposable Subscribe(StatusTracker tracker) => new(
+        tracker.Subscribe((StatusEvent e) =>
+        {
+            _feed.Add(ActivityFeed.FromStatus(e));
+            return Task.CompletedTask;
+        }),
+        tracker.Subscribe((TaskEvent e) =>
+        {
+            _feed.Add(ActivityFeed.FromTask(e));
+            return Task.CompletedTask;
+        }));
+
+    private bool IsStopping(int runId)
+    {
+        lock (_lock)
+        {
+            return _run.RunId == runId && _run.State == Stopping;
+        }
+    }
+
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Demo run {RunId} started with {Items} items")]
     private static partial void LogStarted(ILogger logger, int runId, int items);
 
@@ -169,4 +201,14 @@ internal sealed partial class DemoRunner : IAsyncDisposable
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Demo run {RunId} failed")]
     private static partial void LogRunFailed(ILogger logger, Exception exception, int runId);
+
+    /// <summary>Disposes both subscriptions together.</summary>
+    private sealed class CompositeDisposable(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            first.Dispose();
+            second.Dispose();
+        }
+    }
 }

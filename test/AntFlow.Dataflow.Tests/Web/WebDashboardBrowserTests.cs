@@ -36,7 +36,7 @@ public sealed class WebDashboardBrowserTests
         string chromedriver = Environment.GetEnvironmentVariable("ANTFLOW_CHROMEDRIVER") ?? "/usr/bin/chromedriver";
         if (!File.Exists(chromium) || !File.Exists(chromedriver))
         {
-            Assert.Ignore($"Headless Chromium is not installed ({chromium} and {chromedriver} are needed; on Debian: apt-get install chromium chromium-driver).");
+            Assert.Ignore($"Chromium or chromedriver not found ({chromium}, {chromedriver}); install them to run the browser tests (Debian: apt-get install chromium chromium-driver).");
         }
 
         // Both paths are given, so Selenium Manager has nothing to find; offline, it would not download anything anyway.
