@@ -2,6 +2,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
+using AntFlow.Dataflow;
 
 namespace WebDashboard;
 
@@ -101,7 +102,7 @@ internal sealed class DashboardHub : BackgroundService
     {
         lock (_lock)
         {
-            (RunInfo run, AntFlow.Dataflow.Pipeline<int, string> pipeline) = _runner.GetCurrent();
+            (RunInfo run, Pipeline<int, string> pipeline) = _runner.GetCurrent();
             SnapshotDto snapshot = SnapshotMapper.Map(pipeline, pipeline.StageNames);
             ThroughputPoint? point = AddThroughputPointLocked(run, snapshot);
             BroadcastLocked("snapshot", JsonSerializer.Serialize(new SnapshotMessage(run, snapshot, point), DashboardJsonContext.Default.SnapshotMessage));
@@ -165,7 +166,7 @@ internal sealed class DashboardHub : BackgroundService
 
     private HelloMessage BuildHelloLocked()
     {
-        (RunInfo run, AntFlow.Dataflow.Pipeline<int, string> pipeline) = _runner.GetCurrent();
+        (RunInfo run, Pipeline<int, string> pipeline) = _runner.GetCurrent();
         SnapshotDto snapshot = SnapshotMapper.Map(pipeline, pipeline.StageNames);
         ThroughputPoint[] throughput = run.RunId == _throughputRunId ? [.. _throughput] : [];
         return new HelloMessage(run, snapshot, throughput, _feed.GetRecent());

@@ -31,10 +31,13 @@ internal static class WebDashboardApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(new DemoOptions
+        int items = builder.Configuration.GetValue("items", DemoOptions.DefaultItems);
+        if (items < 1)
         {
-            Items = builder.Configuration.GetValue("items", DemoOptions.DefaultItems),
-        });
+            throw new ArgumentException($"--items must be at least 1 (was {items}).", nameof(args));
+        }
+
+        builder.Services.AddSingleton(new DemoOptions { Items = items });
         builder.Services.AddSingleton<ActivityFeed>();
         builder.Services.AddSingleton<DemoRunner>();
         builder.Services.AddSingleton<DashboardHub>();

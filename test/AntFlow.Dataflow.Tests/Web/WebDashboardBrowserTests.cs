@@ -47,6 +47,7 @@ public sealed class WebDashboardBrowserTests
         _driverService.HideCommandPromptWindow = true;
 
         var options = new ChromeOptions { BinaryLocation = chromium };
+        options.SetLoggingPreference(LogType.Browser, LogLevel.All);
         options.AddArguments(
             "--headless",
             "--no-sandbox",
@@ -97,13 +98,21 @@ public sealed class WebDashboardBrowserTests
             return;
         }
 
-        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        try
         {
-            await TestContext.Out.WriteLineAsync($"Dashboard output:{Environment.NewLine}{_server.Output}");
-        }
+            if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+            {
+                await TestContext.Out.WriteLineAsync($"Dashboard output:{Environment.NewLine}{_server.Output}");
+            }
 
-        await _server.DisposeAsync();
-        _server = null;
+            // Leave the page first, so it does not keep reconnecting to a server that is gone (and logging it).
+            _driver?.Navigate().GoToUrl("about:blank");
+        }
+        finally
+        {
+            await _server.DisposeAsync();
+            _server = null;
+        }
     }
 
     [Test, CancelAfter(60_000)]
@@ -122,6 +131,7 @@ public sealed class WebDashboardBrowserTests
             Assert.That(ReadCount("done-count"), Is.Zero);
             Assert.That(Driver.FindElement(By.Id("start")).Enabled, Is.True);
             Assert.That(Driver.FindElement(By.Id("stop")).Enabled, Is.False);
+            Assert.That(BrowserErrors(), Is.Empty, "errors in the browser console");
         });
     }
 
@@ -153,6 +163,7 @@ public sealed class WebDashboardBrowserTests
             Assert.That(Driver.FindElements(By.CssSelector(".worker.busy")), Is.Empty);
             Assert.That(Driver.FindElement(By.Id("start")).Enabled, Is.True);
             Assert.That(Driver.FindElement(By.Id("stop")).Enabled, Is.False);
+            Assert.That(BrowserErrors(), Is.Empty, "errors in the browser console");
         });
     }
 
@@ -173,6 +184,7 @@ public sealed class WebDashboardBrowserTests
             Assert.That(ReadCount("done-count"), Is.GreaterThanOrEqualTo(before));
             Assert.That(ChartPoints(), Is.GreaterThanOrEqualTo(2), "throughput history after the reload");
             Assert.That(Driver.FindElement(By.Id("stop")).Enabled, Is.True);
+            Assert.That(BrowserErrors(), Is.Empty, "errors in the browser console");
         });
 
         Click("stop");
@@ -184,6 +196,7 @@ public sealed class WebDashboardBrowserTests
         string appPath = DashboardServer.FindAppPath()
             ?? throw new AssertionException("examples/WebDashboard is not built next to the tests (build the solution first).");
         _server = await DashboardServer.StartAsync(appPath, ["--items", DemoItems], cancellationToken);
+        _ = BrowserErrors(); // reading the log empties it: start each test afresh
         Driver.Navigate().GoToUrl(_server.Address);
         WaitUntil(() => Connected() && RunState() == "idle", "the page to connect and show an idle run");
     }
@@ -205,6 +218,10 @@ public sealed class WebDashboardBrowserTests
         wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException), typeof(NoSuchElementException), typeof(FormatException));
         wait.Until(_ => condition());
     }
+
+    /// <summary>Severe entries of the browser console since the last call (script errors, failed requests).</summary>
+    private string[] BrowserErrors() =>
+        [.. Driver.Manage().Logs.GetLog(LogType.Browser).Where(e => e.Level == LogLevel.Severe).Select(e => e.Message)];
 
     private string RunState() => Driver.FindElement(By.Id("run-state")).Text;
 
