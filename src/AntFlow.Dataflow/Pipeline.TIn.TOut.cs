@@ -212,7 +212,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         {
             if (_state is not (RunState.Started or RunState.Completing))
             {
-                throw new InvalidOperationException("CompleteAsync needs a pipeline started with Start().");
+                throw new InvalidOperationException(
+                    "CompleteAsync needs a running pipeline started with Start(); this one is not running (never started, or already completed or shut down).");
             }
 
             _state = RunState.Completing;
@@ -437,7 +438,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
             {
                 RunState.Started => _engine,
                 RunState.Completing => throw new InvalidOperationException("No more items can be fed: CompleteAsync was called."),
-                RunState.Idle => throw new InvalidOperationException("Call Start() before FeedAsync."),
+                RunState.Idle => throw new InvalidOperationException(
+                    "The pipeline is not running: call Start() before FeedAsync (after CompleteAsync or ShutdownAsync, Start() begins a new run)."),
                 _ => throw new InvalidOperationException("FeedAsync is for pipelines started with Start(); this one is running RunAsync, StreamAsync or AsBlock."),
             };
         }

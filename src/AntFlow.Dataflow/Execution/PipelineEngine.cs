@@ -134,6 +134,7 @@ internal abstract class PipelineEngine
             Stage = stage,
             Attempts = attempts,
             Timestamp = TimeProvider.GetUtcNow(),
+            Exception = error,
         });
 
         // Bounded: keep the most recent failures only (counts above stay exact).
