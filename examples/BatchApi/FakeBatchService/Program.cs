@@ -12,7 +12,7 @@ var options = new FakeBatchServiceOptions
     ThrottleRate = Read(args, "--throttle-rate", 0.0),
     HangRate = Read(args, "--hang-rate", 0.005),
     RequestsPerSecond = Read(args, "--rps", 200.0) is > 0 and var rps ? rps : null,
-    ConfigureLogging = logging => logging.AddSimpleConsole(),
+    ConfigureLogging = logging => logging.AddSimpleConsole().AddFilter("Microsoft.AspNetCore", LogLevel.Warning),
 };
 
 string urls = args.SkipWhile(a => a != "--urls").Skip(1).FirstOrDefault() ?? "http://127.0.0.1:5080";
