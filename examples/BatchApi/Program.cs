@@ -104,7 +104,17 @@ if (compare)
     var runner = new BatchByBatchRunner(new BatchWorkflow(baselineClient, baselineStore, new BatchPipelineOptions().PollInterval), groupSize: 10);
     Console.WriteLine();
     Console.WriteLine("Batch by batch (groups of 10, Task.WhenAll) ...");
-    BatchByBatchReport baseline = await runner.RunAsync(jobs, cancel.Token);
+    BatchByBatchReport baseline;
+    try
+    {
+        baseline = await runner.RunAsync(jobs, cancel.Token);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine("Baseline stopped.");
+        return 130;
+    }
+
     Console.WriteLine($"Batch by batch:  {Seconds(baseline.Elapsed)} for {batches} batches: {baseline.Saved} saved, {baseline.Failed} failed");
     if (skipped == 0 && failed.Length == 0)
     {
