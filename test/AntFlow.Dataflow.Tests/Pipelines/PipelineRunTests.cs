@@ -173,7 +173,21 @@ public sealed class PipelineRunTests
         // All 100 fast items finish while the slow one still holds its worker.
         await allFastDone.Task.WaitAsync(ct);
         Assert.That(run.IsCompleted, Is.False);
+
+        // The 100th fast item signalled from inside its task, so its worker may still be finishing: wait for the
+        // fast workers to let go; the slow item keeps exactly one worker busy.
+        while (pipeline.GetStats().ItemsProcessed < 100)
+        {
+            await Task.Yield();
+        }
+
+        while (pipeline.GetWorkerStates().Values.Count(w => w.Status == WorkerStatus.Busy) > 1)
+        {
+            await Task.Yield();
+        }
+
         Assert.That(pipeline.GetWorkerStates().Values.Count(w => w.Status == WorkerStatus.Busy), Is.EqualTo(1));
+        Assert.That(run.IsCompleted, Is.False);
         slowGate.SetResult();
         IReadOnlyList<PipelineResult<int>> results = await run;
         Assert.That(results, Has.Count.EqualTo(101));
