@@ -84,7 +84,11 @@ public sealed class StageBuilder<TIn, TOut>
         return this;
     }
 
-    /// <summary>Runs every task of the stage through a Polly resilience pipeline (circuit breaker, hedging, rate limiting, ...).</summary>
+    /// <summary>
+    /// Runs every task of the stage through a Polly resilience pipeline (circuit breaker, hedging, rate limiting, ...).
+    /// Retries that happen inside it are invisible to the stage: they do not raise <see cref="PipelineResult{T}.Attempts"/>
+    /// or produce Retrying events; use <see cref="Retry"/> for retries you want tracked.
+    /// </summary>
     /// <param name="pipeline">The pipeline to run each task in.</param>
     /// <returns>This builder.</returns>
     public StageBuilder<TIn, TOut> Resilience(ResiliencePipeline pipeline)
