@@ -163,4 +163,95 @@ public sealed class PriorityBufferBlockStressTests
         Assert.That(acceptedPerProducer.Sum(), Is.LessThan(seen.Length), "items offered after the stop are declined");
         Assert.That(block.Count, Is.Zero);
     }
+
+    [TestCase(1, false)]
+    [TestCase(4, false)]
+    [TestCase(4, true)]
+    [CancelAfter(30_000)]
+    public async Task BusyWorkerPool_UrgentPostedWhileAWorkerFrees_IsTheNextItemTakenOnceItIsBuffered(int workers, bool actionBlock, CancellationToken cancellationToken)
+    {
+        // Many short rounds, each racing the urgent item's arrival against a worker freeing up, while the backlog is
+        // still being posted from another thread and the offer loop runs. The worker pool has postponed the offer of
+        // a backlog item, so the urgent arrival must replace it (or, if the pool already came back for the old offer,
+        // that consumption is refused and followed by a fresh offer). Workers are freed one at a time, so each check is
+        // about which item the pool takes, never about how threads are scheduled.
+        const int Rounds = 150;
+        const int Backlog = 300;
+        for (int round = 0; round < Rounds; round++)
+        {
+            await RunRoundAsync(workers, actionBlock, Backlog, new Random(round), cancellationToken);
+        }
+    }
+
+    private static async Task RunRoundAsync(int workers, bool actionBlock, int backlog, Random random, CancellationToken cancellationToken)
+    {
+        var block = new PriorityBufferBlock<Job>(job => job.Priority, new DataflowBlockOptions { BoundedCapacity = backlog + 1 });
+        var started = new BufferBlock<Job>();
+        using var release = new SemaphoreSlim(0);
+        async Task<Job> Work(Job job)
+        {
+            started.Post(job);
+            await release.WaitAsync(cancellationToken);
+            return job;
+        }
+
+        var options = new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = workers, BoundedCapacity = workers, EnsureOrdered = false };
+        IDataflowBlock pool;
+        if (actionBlock)
+        {
+            var action = new ActionBlock<Job>(Work, options);
+            block.LinkTo(action, new DataflowLinkOptions { PropagateCompletion = true });
+            pool = action;
+        }
+        else
+        {
+            var transform = new TransformBlock<Job, Job>(Work, options);
+            block.LinkTo(transform, new DataflowLinkOptions { PropagateCompletion = true });
+            transform.LinkTo(DataflowBlock.NullTarget<Job>());
+            pool = transform;
+        }
+
+        Task posting = Task.Run(
+            () =>
+            {
+                for (int i = 0; i < backlog; i++)
+                {
+                    Assert.That(block.Post(new Job(100, i)), Is.True);
+                }
+            },
+            cancellationToken);
+
+        var taken = new List<int>();
+        for (int i = 0; i < workers; i++)
+        {
+            taken.Add((await started.ReceiveAsync(cancellationToken)).Id);
+        }
+
+        await posting.WaitAsync(cancellationToken);
+        int spin = random.Next(200);
+        Task urgent = Task.Run(
+            () =>
+            {
+                Thread.SpinWait(spin);
+                Assert.That(block.Post(new Job(0, -1)), Is.True);
+            },
+            cancellationToken);
+        release.Release();
+        taken.Add((await started.ReceiveAsync(cancellationToken)).Id);
+        await urgent.WaitAsync(cancellationToken);
+        if (taken[^1] != -1)
+        {
+            // The freed worker took the backlog head before the urgent item arrived; the next one must take it.
+            release.Release();
+            taken.Add((await started.ReceiveAsync(cancellationToken)).Id);
+        }
+
+        release.Release(backlog + 1);
+        block.Complete();
+        await pool.Completion.WaitAsync(cancellationToken);
+
+        int[] expectedBefore = [.. Enumerable.Range(0, taken.Count - 1)];
+        Assert.That(taken[..^1], Is.EquivalentTo(expectedBefore), "backlog items taken in arrival order before the urgent one");
+        Assert.That(taken[^1], Is.EqualTo(-1), "once buffered, the urgent item is the next one a freed worker takes");
+    }
 }

@@ -871,30 +871,20 @@ public sealed class PriorityBufferBlockTests
 
     [Test]
     [CancelAfter(10_000)]
-    public async Task LinkTo_TransformBlockBehindLargeBacklog_UrgentItemIsNextAfterTheItemsAlreadyInside(CancellationToken cancellationToken)
+    public async Task LinkTo_TransformBlockBehindLargeBacklog_UrgentItemIsTakenByTheFirstWorkerToFreeUp(CancellationToken cancellationToken)
     {
+        // Workers are freed one at a time: the block decides which item a freed worker takes, while the order in
+        // which items released together start running on their threads is up to the thread scheduler.
         const int Backlog = 100_000;
         const int Workers = 4;
         PriorityBufferBlock<Job> block = CreateSut();
-        int started = 0;
-        int urgentPosition = -1;
-        var workersBusy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new BufferBlock<Job>();
+        using var release = new SemaphoreSlim(0);
         var transform = new TransformBlock<Job, Job>(
             async job =>
             {
-                int position = Interlocked.Increment(ref started) - 1;
-                if (job.Priority == 0)
-                {
-                    Volatile.Write(ref urgentPosition, position);
-                }
-
-                if (position == Workers - 1)
-                {
-                    workersBusy.TrySetResult();
-                }
-
-                await gate.Task.WaitAsync(cancellationToken);
+                started.Post(job);
+                await release.WaitAsync(cancellationToken);
                 return job;
             },
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = Workers, BoundedCapacity = Workers, EnsureOrdered = false });
@@ -907,13 +897,21 @@ public sealed class PriorityBufferBlockTests
             block.Post(new Job(100, i));
         }
 
-        await workersBusy.Task.WaitAsync(cancellationToken);
+        var firstIds = new List<int>();
+        for (int i = 0; i < Workers; i++)
+        {
+            firstIds.Add((await started.ReceiveAsync(cancellationToken)).Id);
+        }
+
         block.Post(new Job(0, -1));
-        gate.SetResult();
+        release.Release();
+        Job next = await started.ReceiveAsync(cancellationToken);
+        release.Release(Backlog);
         block.Complete();
         await sink.Completion.WaitAsync(cancellationToken);
 
+        Assert.That(firstIds, Is.EquivalentTo(Enumerable.Range(0, Workers)));
+        Assert.That(next.Id, Is.EqualTo(-1), "the first worker to free up takes the urgent item");
         Assert.That(finished, Is.EqualTo(Backlog + 1));
-        Assert.That(urgentPosition, Is.InRange(0, Workers), "only the items already inside the transform may run before the urgent one");
     }
 }
