@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using AntFlow.Dataflow.Diagnostics;
 using Microsoft.Extensions.Logging;
 
@@ -15,9 +14,7 @@ internal abstract class PipelineEngine
     private readonly CancellationTokenSource _stop = new();
     private readonly long _startTimestamp;
     private readonly DateTimeOffset _startTime;
-    private readonly ConcurrentQueue<FailedItem> _recentFailures = new();
-    private readonly ConcurrentDictionary<string, int> _failuresByType = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _failuresByStage = new(StringComparer.Ordinal);
+    private readonly FailureLog _failures = new(MaxRecentFailures);
     private long _fed;
     private long _processed;
     private long _failed;
@@ -104,42 +101,22 @@ internal abstract class PipelineEngine
         }
     }
 
-    public ErrorSummary GetErrorSummary()
-    {
-        FailedItem[] items = _recentFailures.ToArray();
-        return new ErrorSummary
-        {
-            TotalFailed = (int)Math.Min(int.MaxValue, Failed),
-            ErrorsByType = new Dictionary<string, int>(_failuresByType, StringComparer.Ordinal),
-            ErrorsByStage = new Dictionary<string, int>(_failuresByStage, StringComparer.Ordinal),
-            FailedItems = items,
-        };
-    }
+    public ErrorSummary GetErrorSummary() => _failures.GetSummary();
 
     /// <summary>Reports an item the checkpoint store says finished in an earlier run.</summary>
     public abstract ValueTask EmitCheckpointSkipAsync(object id, long sequence);
 
     protected abstract ValueTask EmitFailureAsync(object id, long sequence, int attempts, string stage, Exception error, ItemStatus status);
 
-    private void RecordFailure(object id, string stage, Exception error, int attempts)
-    {
-        string type = error.GetType().Name;
-        _failuresByType.AddOrUpdate(type, 1, static (_, n) => n + 1);
-        _failuresByStage.AddOrUpdate(stage, 1, static (_, n) => n + 1);
-        _recentFailures.Enqueue(new FailedItem
+    private void RecordFailure(object id, string stage, Exception error, int attempts) =>
+        _failures.Add(new FailedItem
         {
             ItemId = id,
             Error = error.Message,
-            ErrorType = type,
+            ErrorType = error.GetType().Name,
             Stage = stage,
             Attempts = attempts,
             Timestamp = TimeProvider.GetUtcNow(),
             Exception = error,
         });
-
-        // Bounded: keep the most recent failures only (counts above stay exact).
-        while (_recentFailures.Count > MaxRecentFailures && _recentFailures.TryDequeue(out _))
-        {
-        }
-    }
 }

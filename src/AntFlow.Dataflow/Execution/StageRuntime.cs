@@ -33,6 +33,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly RateGate? _stageRate;
     private readonly Dictionary<string, RateGate>? _taskRates;
+    private readonly bool _hasTaskPolicies; // retry, timeout, resilience or task rate limits: decided once per stage
     private IStageInput<TOut>? _next;
     private ResultSink<TOut>? _sink;
     private int _inStage;
@@ -100,6 +101,8 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
                 })
                 .Build();
         }
+
+        _hasTaskPolicies = _taskRetry is not null || _settings.TaskTimeout is not null || _settings.Resilience is not null || _taskRates is not null;
     }
 
     public string Name => _settings.Name;
@@ -174,8 +177,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     {
         slot.CurrentTaskName = task.Name;
         slot.StatusText = null;
-        bool plain = _taskRetry is null && task.Limiter is null && _settings.TaskTimeout is null && _settings.Resilience is null
-            && _taskRates is null && Tracker?.HasTaskSubscribers != true;
+        bool plain = !_hasTaskPolicies && task.Limiter is null && Tracker?.HasTaskSubscribers != true;
         return plain ? task.InvokeAsync(input, slot.Token) : RunTaskWithPoliciesAsync(task, input, slot);
     }
 
@@ -352,7 +354,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             AntFlowMetrics.ItemRetried(Name);
             if (Tracker is not null)
             {
-                await TrackAsync(envelope.Id, ItemStatus.Retrying, slot.Name, metadata: new Dictionary<string, object?> { ["attempt"] = retry.Attempt })
+                await TrackAsync(envelope.Id, ItemStatus.Retrying, slot.Name, metadata: new Dictionary<string, object?> { [StatusEventMetadata.Attempt] = retry.Attempt })
                     .ConfigureAwait(false);
             }
 
@@ -370,10 +372,10 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         {
             await TrackAsync(envelope.Id, ItemStatus.Failed, slot.Name, metadata: new Dictionary<string, object?>
             {
-                ["error"] = error.Message,
-                ["errorType"] = error.GetType().Name,
-                ["attempts"] = attempts,
-                ["exception"] = error,
+                [StatusEventMetadata.Error] = error.Message,
+                [StatusEventMetadata.ErrorType] = error.GetType().Name,
+                [StatusEventMetadata.Attempts] = attempts,
+                [StatusEventMetadata.Exception] = error,
             }).ConfigureAwait(false);
         }
 
@@ -520,7 +522,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             PipelineLog.ItemRetrying(_engine.Logger, itemId, Name, next - 1, args.RetryDelay, error!);
             if (Tracker is not null)
             {
-                await TrackAsync(itemId, ItemStatus.Retrying, slot.Name, metadata: new Dictionary<string, object?> { ["attempt"] = next })
+                await TrackAsync(itemId, ItemStatus.Retrying, slot.Name, metadata: new Dictionary<string, object?> { [StatusEventMetadata.Attempt] = next })
                     .ConfigureAwait(false);
             }
         }

@@ -21,9 +21,10 @@ internal sealed class FailureLog
         _maxItems = maxItems;
     }
 
-    public void Add(StatusEvent failure)
+    public void Add(StatusEvent failure) => Add(ToFailedItem(failure));
+
+    public void Add(FailedItem item)
     {
-        FailedItem item = ToFailedItem(failure);
         lock (_lock)
         {
             _total++;
