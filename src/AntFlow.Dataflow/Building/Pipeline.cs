@@ -19,17 +19,17 @@ public static class Pipeline
     /// <returns>The results, failures included.</returns>
     public static Task<IReadOnlyList<PipelineResult<TResult>>> QuickAsync<T, TResult>(
         IEnumerable<T> items, Func<T, CancellationToken, Task<TResult>> task, int workers = 5, int retries = 3, CancellationToken cancellationToken = default) =>
-        Create<T>().Stage<TResult>("Stage0", s => s.Task("Stage0", task).Workers(workers).Retry(RetryMode.PerTask, retries + 1)).Build().RunAsync(items, cancellationToken);
+        QuickAsync(items, stage => stage.Task("Stage0", task), workers, retries, cancellationToken);
 
     /// <inheritdoc cref="QuickAsync{T, TResult}(IEnumerable{T}, Func{T, CancellationToken, Task{TResult}}, int, int, CancellationToken)"/>
     public static Task<IReadOnlyList<PipelineResult<TResult>>> QuickAsync<T, TResult>(
         IEnumerable<T> items, Func<T, Task<TResult>> task, int workers = 5, int retries = 3, CancellationToken cancellationToken = default) =>
-        Create<T>().Stage<TResult>("Stage0", s => s.Task("Stage0", task).Workers(workers).Retry(RetryMode.PerTask, retries + 1)).Build().RunAsync(items, cancellationToken);
+        QuickAsync(items, stage => stage.Task("Stage0", task), workers, retries, cancellationToken);
 
     /// <inheritdoc cref="QuickAsync{T, TResult}(IEnumerable{T}, Func{T, CancellationToken, Task{TResult}}, int, int, CancellationToken)"/>
     public static Task<IReadOnlyList<PipelineResult<TResult>>> QuickAsync<T, TResult>(
         IEnumerable<T> items, Func<T, TResult> task, int workers = 5, int retries = 3, CancellationToken cancellationToken = default) =>
-        Create<T>().Stage<TResult>("Stage0", s => s.Task("Stage0", task).Workers(workers).Retry(RetryMode.PerTask, retries + 1)).Build().RunAsync(items, cancellationToken);
+        QuickAsync(items, stage => stage.Task("Stage0", task), workers, retries, cancellationToken);
 
     /// <summary>Runs each item through <paramref name="tasks"/> in order, one stage per task (named <c>"Stage{i}"</c>), each with its own pool of workers.</summary>
     /// <typeparam name="T">The item type, kept through every stage.</typeparam>
@@ -48,9 +48,17 @@ public static class Pipeline
         foreach (Func<T, CancellationToken, Task<T>> task in tasks)
         {
             string name = $"Stage{i++}";
-            builder = builder.Stage<T>(name, s => s.Task(name, task).Workers(workers).Retry(RetryMode.PerTask, retries + 1));
+            builder = builder.Stage<T>(name, s => WithPool(s.Task(name, task), workers, retries));
         }
 
         return builder.Build().RunAsync(items, cancellationToken);
     }
+
+    private static Task<IReadOnlyList<PipelineResult<TResult>>> QuickAsync<T, TResult>(
+        IEnumerable<T> items, Func<StageBuilder<T, T>, StageBuilder<T, TResult>> addTask, int workers, int retries, CancellationToken cancellationToken) =>
+        Create<T>().Stage<TResult>("Stage0", s => WithPool(addTask(s), workers, retries)).Build().RunAsync(items, cancellationToken);
+
+    /// <summary>The one-liners' stage settings: <paramref name="workers"/> workers, per-task retries counted as in the executor (attempts = retries + 1).</summary>
+    private static StageBuilder<TIn, TOut> WithPool<TIn, TOut>(StageBuilder<TIn, TOut> stage, int workers, int retries) =>
+        stage.Workers(workers).Retry(RetryMode.PerTask, attempts: retries + 1);
 }
