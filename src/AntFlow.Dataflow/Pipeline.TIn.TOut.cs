@@ -381,7 +381,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
             {
                 while (input.TryReceive(out TIn? item))
                 {
-                    await engine.FeedOneAsync(first, item, StageDefaults.Priority, CancellationToken.None).ConfigureAwait(false);
+                    await engine.FeedOneAsync(first, item, StageDefaults.Priority, CancellationToken.None, engine.StopToken).ConfigureAwait(false);
                 }
             }
 

@@ -67,9 +67,10 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
     public async Task FeedAsync(IEnumerable<TIn> items, int priority, CancellationToken cancellationToken)
     {
         var input = (IStageInput<TIn>)_stages[0];
+        using CancellationTokenSource? linked = LinkToStop(cancellationToken, out CancellationToken sendToken);
         foreach (TIn item in items)
         {
-            if (!await FeedOneAsync(input, item, priority, cancellationToken).ConfigureAwait(false))
+            if (!await FeedOneAsync(input, item, priority, cancellationToken, sendToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -79,9 +80,10 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
     public async Task FeedAsync(IAsyncEnumerable<TIn> items, int priority, CancellationToken cancellationToken)
     {
         var input = (IStageInput<TIn>)_stages[0];
+        using CancellationTokenSource? linked = LinkToStop(cancellationToken, out CancellationToken sendToken);
         await foreach (TIn item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            if (!await FeedOneAsync(input, item, priority, cancellationToken).ConfigureAwait(false))
+            if (!await FeedOneAsync(input, item, priority, cancellationToken, sendToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -91,10 +93,12 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
     /// <summary>Feeds items into a later stage; the caller has checked that <typeparamref name="T"/> is its input type.</summary>
     public async Task FeedStageAsync<T>(IStageInput<T> input, IEnumerable<T> items, int priority, CancellationToken cancellationToken)
     {
+        using CancellationTokenSource? linked = LinkToStop(cancellationToken, out CancellationToken sendToken);
         foreach (T item in items)
         {
             long sequence = Interlocked.Increment(ref _nextSequence);
-            if (!await EnterAsync(input, new Envelope<T>(sequence, sequence, priority, 1, 1, false, item, injected: true), cancellationToken).ConfigureAwait(false))
+            var envelope = new Envelope<T>(sequence, sequence, priority, 1, 1, false, item, injected: true);
+            if (!await EnterAsync(input, envelope, cancellationToken, sendToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -102,7 +106,12 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
     }
 
     /// <summary>Feeds one item into the first stage; false when feeding should stop (cancelled or stopping).</summary>
-    public ValueTask<bool> FeedOneAsync(IStageInput<TIn> input, TIn item, int priority, CancellationToken cancellationToken)
+    /// <param name="input">The first stage.</param>
+    /// <param name="item">The item.</param>
+    /// <param name="priority">Its priority.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <param name="sendToken">Cancelled by the caller's token or a stop (see <see cref="LinkToStop"/>), for waiting on a full queue.</param>
+    public ValueTask<bool> FeedOneAsync(IStageInput<TIn> input, TIn item, int priority, CancellationToken cancellationToken, CancellationToken sendToken)
     {
         long sequence = Interlocked.Increment(ref _nextSequence);
         object id;
@@ -119,7 +128,7 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
             return ReportRejectedAsync(sequence, input.Name, error, ItemStatus.Failed);
         }
 
-        return EnterAsync(input, new Envelope<TIn>(id, sequence, priority, 1, 1, false, item), cancellationToken);
+        return EnterAsync(input, new Envelope<TIn>(id, sequence, priority, 1, 1, false, item), cancellationToken, sendToken);
     }
 
     protected override ValueTask EmitFailureAsync(object id, long sequence, int attempts, string stage, Exception error, ItemStatus status) =>
@@ -134,7 +143,24 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
         return true;
     }
 
-    private ValueTask<bool> EnterAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken)
+    /// <summary>
+    /// The token a feeding loop waits on when a queue is full: the caller's token and the stop signal, linked once per
+    /// loop rather than once per wait. Dispose the returned source (null when no link was needed) when the loop ends.
+    /// </summary>
+    public CancellationTokenSource? LinkToStop(CancellationToken cancellationToken, out CancellationToken sendToken)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            sendToken = StopToken;
+            return null;
+        }
+
+        CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, StopToken);
+        sendToken = linked.Token;
+        return linked;
+    }
+
+    private ValueTask<bool> EnterAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken, CancellationToken sendToken)
     {
         CountFed();
         input.Enter();
@@ -145,13 +171,13 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
 
         if (Tracker is not null)
         {
-            return EnterTrackedAsync(input, envelope, cancellationToken);
+            return EnterTrackedAsync(input, envelope, cancellationToken, sendToken);
         }
 
-        return input.Queue.Post(envelope) ? new ValueTask<bool>(true) : SendSlowAsync(input, envelope, cancellationToken);
+        return input.Queue.Post(envelope) ? new ValueTask<bool>(true) : SendSlowAsync(input, envelope, cancellationToken, sendToken);
     }
 
-    private async ValueTask<bool> EnterTrackedAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken)
+    private async ValueTask<bool> EnterTrackedAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken, CancellationToken sendToken)
     {
         await Tracker!.RecordAsync(new StatusEvent
         {
@@ -160,16 +186,15 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
             Status = ItemStatus.Queued,
             Timestamp = TimeProvider.GetUtcNow(),
         }).ConfigureAwait(false);
-        return input.Queue.Post(envelope) || await SendSlowAsync(input, envelope, cancellationToken).ConfigureAwait(false);
+        return input.Queue.Post(envelope) || await SendSlowAsync(input, envelope, cancellationToken, sendToken).ConfigureAwait(false);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> SendSlowAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken)
+    private async ValueTask<bool> SendSlowAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken, CancellationToken sendToken)
     {
-        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, StopToken);
         try
         {
-            if (await input.Queue.SendAsync(envelope, linked.Token).ConfigureAwait(false))
+            if (await input.Queue.SendAsync(envelope, sendToken).ConfigureAwait(false))
             {
                 return true;
             }

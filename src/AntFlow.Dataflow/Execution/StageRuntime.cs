@@ -34,6 +34,8 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     private readonly RateGate? _stageRate;
     private readonly Dictionary<string, RateGate>? _taskRates;
     private readonly bool _hasTaskPolicies; // retry, timeout, resilience or task rate limits: decided once per stage
+    private readonly bool _fastPath; // nothing before or after the tasks needs to await: see ProcessFast
+    private readonly bool _synchronousChain; // the tasks always run to the end on the calling thread
     private IStageInput<TOut>? _next;
     private ResultSink<TOut>? _sink;
     private int _inStage;
@@ -103,6 +105,12 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
 
         _hasTaskPolicies = _taskRetry is not null || _settings.TaskTimeout is not null || _settings.Resilience is not null || _taskRates is not null;
+
+        // The fast path runs the bookkeeping around the tasks without an async state machine; everything that may
+        // await (tracker events, checkpoints, rate limits, skip predicates, success callbacks) keeps the full path.
+        bool checkpointed = engine.Checkpoint is not null && (index == 0 || isLast);
+        _fastPath = engine.Tracker is null && !checkpointed && _stageRate is null && definition.Skip is null && definition.Callbacks.OnSuccess is null;
+        _synchronousChain = definition.Chain.IsSynchronous && !_hasTaskPolicies;
     }
 
     public string Name => _settings.Name;
@@ -184,9 +192,17 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     /// <summary>The TransformBlock's delegate. Returns null (no output) when the item went elsewhere.</summary>
     private Task<Envelope<TOut>> Process(Envelope<TIn> envelope)
     {
-        WorkerSlot? slot = _engine.IsStopping ? null : AcquireSlot();
+        ValueTask<Envelope<TOut>> processing;
+        if (_engine.IsStopping)
+        {
+            processing = ProcessAsync(envelope, slot: null);
+        }
+        else
+        {
+            WorkerSlot slot = AcquireSlot();
+            processing = _fastPath ? ProcessFast(envelope, slot) : ProcessAsync(envelope, slot);
+        }
 
-        ValueTask<Envelope<TOut>> processing = ProcessAsync(envelope, slot);
         if (!processing.IsCompletedSuccessfully)
         {
             return processing.AsTask();
@@ -203,6 +219,79 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         return Task.FromResult(output);
     }
 
+    /// <summary>
+    /// Runs an item of a stage without tracker, checkpoint, rate limit, skip or success callback: when its tasks
+    /// complete synchronously (sync delegates, completed tasks), no state machine runs and nothing is allocated.
+    /// Anything still pending continues in <see cref="CompleteFastAsync"/>, with the same outcomes as
+    /// <see cref="ProcessAsync"/>.
+    /// </summary>
+    private ValueTask<Envelope<TOut>> ProcessFast(Envelope<TIn> envelope, WorkerSlot slot)
+    {
+        long startedAt = _engine.TimeProvider.GetTimestamp();
+        slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
+        Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
+        ValueTask<TOut> running;
+        ExecutionContext? previous = WorkerContext.Enter(slot.ContextScope, _synchronousChain);
+        try
+        {
+            running = _definition.Chain.RunAsync(envelope.Value, slot, this);
+        }
+        catch (Exception error)
+        {
+            running = ValueTask.FromException<TOut>(error);
+        }
+        finally
+        {
+            WorkerContext.Exit(previous, _synchronousChain);
+        }
+
+        if (running.IsCompletedSuccessfully)
+        {
+            ValueTask<Envelope<TOut>> succeeding = SucceedAsync(envelope, slot, running.Result, skipped: false);
+            if (succeeding.IsCompletedSuccessfully)
+            {
+                EndItem(slot, succeeded: true, startedAt, activity);
+                return succeeding;
+            }
+        }
+
+        return CompleteFastAsync(envelope, slot, running, startedAt, activity);
+    }
+
+    private async ValueTask<Envelope<TOut>> CompleteFastAsync(Envelope<TIn> envelope, WorkerSlot slot, ValueTask<TOut> running, long startedAt, Activity? activity)
+    {
+        bool succeeded = false;
+        try
+        {
+            TOut output = await running.ConfigureAwait(false);
+            succeeded = true;
+            return await SucceedAsync(envelope, slot, output, skipped: false).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            await FailAsync(envelope, slot, error).ConfigureAwait(false);
+            return default;
+        }
+        finally
+        {
+            EndItem(slot, succeeded, startedAt, activity);
+        }
+    }
+
+    /// <summary>Frees the worker and records the item's time in the stage.</summary>
+    private void EndItem(WorkerSlot slot, bool succeeded, long startedAt, Activity? activity)
+    {
+        TimeProvider time = _engine.TimeProvider;
+        long endedAt = time.GetTimestamp();
+        slot.End(succeeded, endedAt);
+        AntFlowMetrics.RecordItemDuration(Name, time.GetElapsedTime(startedAt, endedAt));
+        if (activity is not null)
+        {
+            activity.SetStatus(succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error);
+            activity.Dispose();
+        }
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Envelope<TOut>> ProcessAsync(Envelope<TIn> envelope, WorkerSlot? slot)
     {
@@ -212,14 +301,13 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             return default;
         }
 
-        TimeProvider time = _engine.TimeProvider;
-        long startedAt = time.GetTimestamp();
+        long startedAt = _engine.TimeProvider.GetTimestamp();
         slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
 
         // Visible to the item's tasks (and their continuations) only: the async method restores the caller's context
         // when it returns, so Dataflow's own loops never capture it.
         WorkerContext.Current = slot.ContextScope;
-        using Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
+        Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
         bool succeeded = false;
         try
         {
@@ -263,10 +351,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
         finally
         {
-            long endedAt = time.GetTimestamp();
-            slot.End(succeeded, endedAt);
-            AntFlowMetrics.RecordItemDuration(Name, time.GetElapsedTime(startedAt, endedAt));
-            activity?.SetStatus(succeeded ? ActivityStatusCode.Ok : ActivityStatusCode.Error);
+            EndItem(slot, succeeded, startedAt, activity);
         }
     }
 

@@ -81,19 +81,20 @@ internal sealed class WorkerSlot
     /// <summary>Records the item's outcome and frees the slot.</summary>
     public void End(bool succeeded, long timestamp)
     {
-        long since = Volatile.Read(ref _processingSince);
+        // Only the worker holding the slot writes these counters, so plain writes suffice; readers use Volatile.Read.
+        long since = _processingSince;
         if (since != 0 && timestamp > since)
         {
-            Interlocked.Add(ref _totalProcessingTicks, timestamp - since);
+            Volatile.Write(ref _totalProcessingTicks, _totalProcessingTicks + (timestamp - since));
         }
 
         if (succeeded)
         {
-            Interlocked.Increment(ref _itemsProcessed);
+            Volatile.Write(ref _itemsProcessed, _itemsProcessed + 1);
         }
         else
         {
-            Interlocked.Increment(ref _itemsFailed);
+            Volatile.Write(ref _itemsFailed, _itemsFailed + 1);
         }
 
         Volatile.Write(ref _lastActive, timestamp == 0 ? 1 : timestamp);
