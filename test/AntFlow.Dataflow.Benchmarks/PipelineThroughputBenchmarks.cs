@@ -88,6 +88,40 @@ public class PipelineThroughputBenchmarks
         .Build()
         .RunAsync(Enumerable.Range(0, Items));
 
+    /// <summary>
+    /// AntFlow's block shape without its bookkeeping: per stage a priority queue feeding a bounded TransformBlock whose
+    /// delegate posts straight to the next queue. The floor for any pipeline built the way AntFlow's stages are.
+    /// </summary>
+    [Benchmark(Description = "Queue + transform per stage, no bookkeeping, sync work")]
+    public async Task QueueTransformShapeSync()
+    {
+        var sink = new ActionBlock<int>(_ => { }, new ExecutionDataflowBlockOptions { BoundedCapacity = Capacity });
+        ITargetBlock<int> next = sink;
+        for (int stage = 0; stage < 3; stage++)
+        {
+            var queue = new PriorityBufferBlock<int>(static _ => 100, new DataflowBlockOptions { BoundedCapacity = Capacity });
+            ITargetBlock<int> target = next;
+            var workers = new TransformBlock<int, int>(
+                x => target.Post(x + 1) ? null! : Task.FromResult(x + 1),
+                new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = Workers, BoundedCapacity = Workers, EnsureOrdered = false, SingleProducerConstrained = true });
+            queue.LinkTo(workers, new DataflowLinkOptions { PropagateCompletion = true });
+            workers.LinkTo(target, new DataflowLinkOptions { PropagateCompletion = true });
+            next = queue;
+        }
+
+        ITargetBlock<int> first = next;
+        for (int i = 0; i < Items; i++)
+        {
+            if (!first.Post(i))
+            {
+                await first.SendAsync(i);
+            }
+        }
+
+        first.Complete();
+        await sink.Completion;
+    }
+
     [Benchmark(Description = "Channels worker pools, Task delegates")]
     public async Task ChannelsAsync()
     {
