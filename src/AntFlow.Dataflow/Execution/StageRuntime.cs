@@ -245,19 +245,32 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             WorkerContext.Exit(previous, _synchronousChain);
         }
 
-        if (running.IsCompletedSuccessfully)
+        if (!running.IsCompletedSuccessfully)
         {
-            ValueTask<Envelope<TOut>> succeeding = SucceedAsync(envelope, slot, running.Result, skipped: false);
-            if (succeeding.IsCompletedSuccessfully)
-            {
-                EndItem(slot, succeeded: true, startedAt, activity);
-                return succeeding;
-            }
+            return CompleteFastAsync(envelope, slot, running, startedAt, activity);
         }
 
-        return CompleteFastAsync(envelope, slot, running, startedAt, activity);
+        ValueTask<Envelope<TOut>> succeeding;
+        try
+        {
+            succeeding = SucceedAsync(envelope, slot, running.Result, skipped: false);
+        }
+        catch (Exception error)
+        {
+            succeeding = ValueTask.FromException<Envelope<TOut>>(error);
+        }
+
+        if (!succeeding.IsCompletedSuccessfully)
+        {
+            // For example the result stream is full: the worker waits for room, holding the item.
+            return CompleteSucceedingAsync(envelope, slot, succeeding, startedAt, activity);
+        }
+
+        EndItem(slot, succeeded: true, startedAt, activity);
+        return succeeding;
     }
 
+    /// <summary>The rest of <see cref="ProcessFast"/> when the tasks did not complete synchronously.</summary>
     private async ValueTask<Envelope<TOut>> CompleteFastAsync(Envelope<TIn> envelope, WorkerSlot slot, ValueTask<TOut> running, long startedAt, Activity? activity)
     {
         bool succeeded = false;
@@ -275,6 +288,25 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         finally
         {
             EndItem(slot, succeeded, startedAt, activity);
+        }
+    }
+
+    /// <summary>The rest of <see cref="ProcessFast"/> when the tasks completed but passing the item on did not.</summary>
+    private async ValueTask<Envelope<TOut>> CompleteSucceedingAsync(Envelope<TIn> envelope, WorkerSlot slot, ValueTask<Envelope<TOut>> succeeding, long startedAt, Activity? activity)
+    {
+        try
+        {
+            return await succeeding.ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            // As in ProcessAsync: a failure while passing the item on fails the item.
+            await FailAsync(envelope, slot, error).ConfigureAwait(false);
+            return default;
+        }
+        finally
+        {
+            EndItem(slot, succeeded: true, startedAt, activity);
         }
     }
 

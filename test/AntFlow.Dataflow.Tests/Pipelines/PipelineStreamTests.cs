@@ -20,6 +20,32 @@ public sealed class PipelineStreamTests
         Assert.That(results.Count(r => !r.IsSuccess), Is.EqualTo(14));
     }
 
+    [Test, CancelAfter(20_000)]
+    public async Task StreamAsync_SlowConsumerOfFastStages_YieldsEveryItemOnce(CancellationToken ct)
+    {
+        // Fast synchronous stages fill the result stream, so the last stage's workers wait for room while holding
+        // their items: each item must still come out exactly once, with its own value.
+        Pipeline<int, int> pipeline = Pipeline.Create<int>()
+            .Stage("Double", (int x) => x * 2, workers: 2)
+            .Stage("Check", (int x) => x % 10 == 4 ? throw new InvalidDataException("bad") : x + 1, workers: 3)
+            .Build();
+
+        var results = new List<PipelineResult<int>>();
+        await foreach (PipelineResult<int> result in pipeline.StreamAsync(Enumerable.Range(0, 400), ct))
+        {
+            results.Add(result);
+            if (results.Count % 3 == 0)
+            {
+                await Task.Delay(1, ct);
+            }
+        }
+
+        Assert.That(results.Select(r => r.SequenceId).Order(), Is.EqualTo(Enumerable.Range(0, 400).Select(i => (long)i)));
+        Assert.That(results.Where(r => r.IsSuccess).All(r => r.Value == (r.SequenceId * 2) + 1), Is.True);
+        Assert.That(results.Count(r => !r.IsSuccess), Is.EqualTo(80));
+        Assert.That(results.Where(r => !r.IsSuccess).Select(r => r.FailedStage), Is.All.EqualTo("Check"));
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task StreamAsync_CompletionOrder_FastItemsComeBeforeSlowOne(CancellationToken ct)
     {
