@@ -282,6 +282,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         var output = new BufferBlock<PipelineResult<TOut>>(new DataflowBlockOptions { BoundedCapacity = Math.Max(capacity, 64) });
         var sink = new BlockResultSink<TOut>(output);
         PipelineEngine<TIn, TOut> engine = BeginRun(sink, RunState.Embedded, collect: null);
+        sink.StopWaitingOn(engine.StopToken);
         lock (_lock)
         {
             _embeddedInput = input;

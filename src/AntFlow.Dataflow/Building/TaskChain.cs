@@ -10,9 +10,6 @@ internal abstract class TaskChain<TIn, TOut>
 {
     public abstract IReadOnlyList<string> TaskNames { get; }
 
-    /// <summary>True when every task is a synchronous delegate without a concurrency limit.</summary>
-    public abstract bool IsSynchronous { get; }
-
     public abstract ValueTask<TOut> RunAsync(TIn input, WorkerSlot slot, ITaskRunner runner);
 }
 
@@ -20,8 +17,6 @@ internal abstract class TaskChain<TIn, TOut>
 internal sealed class SingleTaskChain<TIn, TOut>(TaskDefinition<TIn, TOut> task) : TaskChain<TIn, TOut>
 {
     public override IReadOnlyList<string> TaskNames { get; } = [task.Name];
-
-    public override bool IsSynchronous { get; } = task.IsSynchronous && task.Limiter is null;
 
     public override ValueTask<TOut> RunAsync(TIn input, WorkerSlot slot, ITaskRunner runner) =>
         runner.RunTaskAsync(task, input, slot);
@@ -32,8 +27,6 @@ internal sealed class AppendedTaskChain<TIn, TMid, TOut>(TaskChain<TIn, TMid> he
     : TaskChain<TIn, TOut>
 {
     public override IReadOnlyList<string> TaskNames { get; } = [.. head.TaskNames, task.Name];
-
-    public override bool IsSynchronous { get; } = head.IsSynchronous && task.IsSynchronous && task.Limiter is null;
 
     public override ValueTask<TOut> RunAsync(TIn input, WorkerSlot slot, ITaskRunner runner)
     {

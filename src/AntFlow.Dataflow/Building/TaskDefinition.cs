@@ -35,9 +35,6 @@ internal sealed class TaskDefinition<TIn, TOut>
 
     public bool HasDelegate => _async is not null || _asyncNoToken is not null || _sync is not null;
 
-    /// <summary>True when the delegate is a plain <c>Func&lt;TIn, TOut&gt;</c>: it always returns on the calling thread.</summary>
-    public bool IsSynchronous => _sync is not null;
-
     /// <summary>Runs the delegate. Synchronous delegates and already-completed tasks complete without allocating.</summary>
     public ValueTask<TOut> InvokeAsync(TIn input, CancellationToken cancellationToken)
     {

@@ -35,13 +35,11 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     private readonly Dictionary<string, RateGate>? _taskRates;
     private readonly bool _hasTaskPolicies; // retry, timeout, resilience or task rate limits: decided once per stage
     private readonly bool _fastPath; // nothing before or after the tasks needs to await: see ProcessFast
-    private readonly bool _synchronousChain; // the tasks always run to the end on the calling thread
     private IStageInput<TOut>? _next;
     private ResultSink<TOut>? _sink;
     private int _inStage;
     private int _upstreamCompleted;
     private int _waitingForRetry;
-    private long _completed;
     private long _failed;
 
     public StageRuntime(PipelineEngine engine, StageDefinition<TIn, TOut> definition, int index, bool isLast)
@@ -110,7 +108,6 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         // await (tracker events, checkpoints, rate limits, skip predicates, success callbacks) keeps the full path.
         bool checkpointed = engine.Checkpoint is not null && (index == 0 || isLast);
         _fastPath = engine.Tracker is null && !checkpointed && _stageRate is null && definition.Skip is null && definition.Callbacks.OnSuccess is null;
-        _synchronousChain = definition.Chain.IsSynchronous && !_hasTaskPolicies;
     }
 
     public string Name => _settings.Name;
@@ -123,7 +120,20 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
     public int QueueSize => _queue.Count + Volatile.Read(ref _waitingForRetry);
 
-    public long CompletedItems => Volatile.Read(ref _completed);
+    /// <summary>Items that finished this stage successfully: every worker counts its own, so items never contend here.</summary>
+    public long CompletedItems
+    {
+        get
+        {
+            long completed = 0;
+            foreach (WorkerSlot slot in _slots)
+            {
+                completed += slot.ItemsProcessed;
+            }
+
+            return completed;
+        }
+    }
 
     public long FailedItems => Volatile.Read(ref _failed);
 
@@ -222,52 +232,64 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     /// <summary>
     /// Runs an item of a stage without tracker, checkpoint, rate limit, skip or success callback: when its tasks
     /// complete synchronously (sync delegates, completed tasks), no state machine runs and nothing is allocated.
-    /// Anything still pending continues in <see cref="CompleteFastAsync"/>, with the same outcomes as
-    /// <see cref="ProcessAsync"/>.
+    /// Anything still pending continues in <see cref="CompleteFastAsync"/> or <see cref="CompleteSucceedingAsync"/>,
+    /// with the same outcomes as <see cref="ProcessAsync"/>.
     /// </summary>
     private ValueTask<Envelope<TOut>> ProcessFast(Envelope<TIn> envelope, WorkerSlot slot)
     {
+        // An async method gives the caller its execution context back when it returns; this one is synchronous, so it
+        // restores the context itself: the item's activity, worker scope and whatever its tasks set stay with the item.
+        ExecutionContext? callerContext = ExecutionContext.Capture();
+        if (callerContext is null)
+        {
+            // The flow is suppressed, so there is no context to restore: the async path handles that.
+            return ProcessAsync(envelope, slot);
+        }
+
         long startedAt = _engine.TimeProvider.GetTimestamp();
         slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
         Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
-        ValueTask<TOut> running;
-        ExecutionContext? previous = WorkerContext.Enter(slot.ContextScope, _synchronousChain);
+        WorkerContext.Enter(slot.ContextScope);
         try
         {
-            running = _definition.Chain.RunAsync(envelope.Value, slot, this);
-        }
-        catch (Exception error)
-        {
-            running = ValueTask.FromException<TOut>(error);
+            ValueTask<TOut> running;
+            try
+            {
+                running = _definition.Chain.RunAsync(envelope.Value, slot, this);
+            }
+            catch (Exception error)
+            {
+                running = ValueTask.FromException<TOut>(error);
+            }
+
+            if (!running.IsCompletedSuccessfully)
+            {
+                return CompleteFastAsync(envelope, slot, running, startedAt, activity);
+            }
+
+            ValueTask<Envelope<TOut>> succeeding;
+            try
+            {
+                succeeding = SucceedAsync(envelope, slot, running.Result, skipped: false);
+            }
+            catch (Exception error)
+            {
+                succeeding = ValueTask.FromException<Envelope<TOut>>(error);
+            }
+
+            if (!succeeding.IsCompletedSuccessfully)
+            {
+                // For example the result stream is full: the worker waits for room, holding the item.
+                return CompleteSucceedingAsync(envelope, slot, succeeding, startedAt, activity);
+            }
+
+            EndItem(slot, succeeded: true, startedAt, activity);
+            return succeeding;
         }
         finally
         {
-            WorkerContext.Exit(previous, _synchronousChain);
+            ExecutionContext.Restore(callerContext);
         }
-
-        if (!running.IsCompletedSuccessfully)
-        {
-            return CompleteFastAsync(envelope, slot, running, startedAt, activity);
-        }
-
-        ValueTask<Envelope<TOut>> succeeding;
-        try
-        {
-            succeeding = SucceedAsync(envelope, slot, running.Result, skipped: false);
-        }
-        catch (Exception error)
-        {
-            succeeding = ValueTask.FromException<Envelope<TOut>>(error);
-        }
-
-        if (!succeeding.IsCompletedSuccessfully)
-        {
-            // For example the result stream is full: the worker waits for room, holding the item.
-            return CompleteSucceedingAsync(envelope, slot, succeeding, startedAt, activity);
-        }
-
-        EndItem(slot, succeeded: true, startedAt, activity);
-        return succeeding;
     }
 
     /// <summary>The rest of <see cref="ProcessFast"/> when the tasks did not complete synchronously.</summary>
@@ -338,8 +360,8 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
         // Visible to the item's tasks (and their continuations) only: the async method restores the caller's context
         // when it returns, so Dataflow's own loops never capture it.
-        WorkerContext.Current = slot.ContextScope;
         Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
+        WorkerContext.Current = slot.ContextScope;
         bool succeeded = false;
         try
         {
@@ -389,7 +411,6 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
     private async ValueTask<Envelope<TOut>> SucceedAsync(Envelope<TIn> envelope, WorkerSlot slot, TOut output, bool skipped)
     {
-        Interlocked.Increment(ref _completed);
         int attempts = Math.Max(envelope.MaxAttempt, slot.MaxAttempt);
         bool skippedAnywhere = envelope.Skipped || skipped;
         AntFlowMetrics.ItemCompleted(Name, skipped);
@@ -440,7 +461,6 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
     private async ValueTask FinishSkippedByCheckpointAsync(Envelope<TIn> envelope, WorkerSlot slot)
     {
-        Interlocked.Increment(ref _completed);
         AntFlowMetrics.ItemCompleted(Name, skipped: true);
         if (Tracker is not null)
         {

@@ -7,14 +7,9 @@ public static class WorkerContext
 {
     private static readonly AsyncLocal<Scope?> CurrentScope = new();
 
-    // Set only while a stage whose tasks are all synchronous runs them on this thread: such code cannot await, so a
-    // thread-static is enough and costs nothing, where an AsyncLocal copies the execution context on every set.
-    [ThreadStatic]
-    private static Scope? t_synchronousScope;
-
     internal static Scope? Current
     {
-        get => t_synchronousScope ?? CurrentScope.Value;
+        get => CurrentScope.Value;
         set => CurrentScope.Value = value;
     }
 
@@ -37,53 +32,25 @@ public static class WorkerContext
     }
 
     /// <summary>
-    /// Makes <paramref name="scope"/> current for code that the caller runs next on this thread, and for its async
-    /// continuations unless <paramref name="synchronousOnly"/>. Pass the result to <see cref="Exit"/> afterwards.
+    /// Makes <paramref name="scope"/> current on this thread and for everything that flows from here. The caller must
+    /// have captured the thread's context first and restore it when the item is done (<see cref="ExecutionContext.Restore"/>);
+    /// the flow of the context must not be suppressed.
     /// </summary>
-    internal static ExecutionContext? Enter(Scope scope, bool synchronousOnly)
+    internal static void Enter(Scope scope)
     {
-        if (synchronousOnly)
-        {
-            t_synchronousScope = scope;
-            return null;
-        }
-
         // Setting an AsyncLocal copies the execution context (two objects per set). A worker runs item after item on
-        // the same base context, so the scope keeps the context it made last time and switches to it when the base
+        // the same base context, so the scope keeps the context it made last time and switches to it while the base
         // is unchanged. Only the worker holding the scope's slot gets here, so the cache needs no synchronization.
         ExecutionContext? current = ExecutionContext.Capture();
         if (current is not null && ReferenceEquals(current, scope.BaseContext) && scope.ContextWithScope is { } cached)
         {
             ExecutionContext.Restore(cached);
-            return current;
+            return;
         }
 
         CurrentScope.Value = scope;
-        if (current is not null)
-        {
-            scope.BaseContext = current;
-            scope.ContextWithScope = ExecutionContext.Capture();
-        }
-
-        return current;
-    }
-
-    /// <summary>Undoes <see cref="Enter"/>, given what it returned.</summary>
-    internal static void Exit(ExecutionContext? previous, bool synchronousOnly)
-    {
-        if (synchronousOnly)
-        {
-            t_synchronousScope = null;
-        }
-        else if (previous is not null)
-        {
-            ExecutionContext.Restore(previous);
-        }
-        else
-        {
-            // The flow was suppressed when the scope was entered: nothing was captured, so clear the value itself.
-            CurrentScope.Value = null;
-        }
+        scope.BaseContext = current;
+        scope.ContextWithScope = ExecutionContext.Capture();
     }
 
     /// <summary>The worker and clock of the code running now.</summary>
