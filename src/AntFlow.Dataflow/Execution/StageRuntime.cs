@@ -685,9 +685,12 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
     private WorkerSlot AcquireSlot()
     {
-        // MaxDegreeOfParallelism equals the slot count, so a free slot always exists.
+        // MaxDegreeOfParallelism equals the slot count and every path frees its slot before the transform sees the
+        // item finish, so the first pass finds a free slot. The extra passes only guard against a broken invariant:
+        // failing loudly beats spinning a worker thread forever.
         WorkerSlot[] slots = _slots;
-        while (true)
+        SpinWait spinner = default;
+        for (int pass = 0; pass < 20; pass++)
         {
             for (int i = 0; i < slots.Length; i++)
             {
@@ -696,7 +699,11 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
                     return slots[i];
                 }
             }
+
+            spinner.SpinOnce();
         }
+
+        throw new InvalidOperationException($"Stage '{Name}' found no free worker slot although its transform runs at most {slots.Length} items; this is a bug in AntFlow.Dataflow.");
     }
 
     private async ValueTask InvokeCallbackAsync<TState>(Func<TState, Task> callback, TState state, string name, object itemId)
