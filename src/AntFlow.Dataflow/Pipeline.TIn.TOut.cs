@@ -27,6 +27,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
     private CollectingResultSink<TOut>? _results; // protected by _lock
     private RunState _state; // protected by _lock
     private BufferBlock<TIn>? _embeddedInput; // protected by _lock; the input of the AsBlock() run, if any
+    private BlockResultSink<TOut>? _embeddedSink; // protected by _lock; where the AsBlock() run's results go, if any
 
     internal Pipeline(PipelineDefinition<TIn> definition)
     {
@@ -282,10 +283,10 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         var output = new BufferBlock<PipelineResult<TOut>>(new DataflowBlockOptions { BoundedCapacity = Math.Max(capacity, 64) });
         var sink = new BlockResultSink<TOut>(output);
         PipelineEngine<TIn, TOut> engine = BeginRun(sink, RunState.Embedded, collect: null);
-        sink.StopWaitingOn(engine.StopToken);
         lock (_lock)
         {
             _embeddedInput = input;
+            _embeddedSink = sink;
         }
 
         // The pump ends when the block's input completes (or faults) and every item has come out; it never throws.
@@ -295,7 +296,19 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
 
     /// <summary>Stops the pipeline if it is still running (see <see cref="ShutdownAsync"/>).</summary>
     /// <returns>A task that completes when every worker has let go.</returns>
-    public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        // Disposing also gives up on an AsBlock() output nobody reads any more; a plain ShutdownAsync keeps
+        // delivering every result (cancelled ones included) to a reader that is still there.
+        BlockResultSink<TOut>? embeddedSink;
+        lock (_lock)
+        {
+            embeddedSink = _embeddedSink;
+        }
+
+        embeddedSink?.Abandon();
+        await ShutdownAsync().ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, WorkerState> GetWorkerStates() => PipelineMonitorView.GetWorkerStates(_engine);
@@ -454,6 +467,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
             {
                 _state = RunState.Idle;
                 _embeddedInput = null;
+                _embeddedSink = null;
             }
         }
     }

@@ -44,11 +44,21 @@ internal static class AntFlowMetrics
             return null;
         }
 
-        Activity? activity = ActivitySource.StartActivity(stage, ActivityKind.Internal);
-        activity?.SetTag("antflow.stage", stage);
-        activity?.SetTag("antflow.item.id", itemId.ToString());
-        activity?.SetTag("antflow.attempt", attempt);
-        return activity;
+        // Listeners and the id's ToString are user code; tracing must never change an item's outcome.
+        Activity? activity = null;
+        try
+        {
+            activity = ActivitySource.StartActivity(stage, ActivityKind.Internal);
+            activity?.SetTag("antflow.stage", stage);
+            activity?.SetTag("antflow.item.id", itemId.ToString());
+            activity?.SetTag("antflow.attempt", attempt);
+            return activity;
+        }
+        catch (Exception)
+        {
+            activity?.Dispose();
+            return null;
+        }
     }
 
     public static void RecordItemDuration(string stage, TimeSpan duration)

@@ -5,14 +5,14 @@ namespace AntFlow.Dataflow.Execution;
 /// <summary>Offers results to the output block of <c>AsBlock()</c>; waits for room when the block is full.</summary>
 internal sealed class BlockResultSink<T>(BufferBlock<PipelineResult<T>> output) : ResultSink<T>
 {
+    private readonly CancellationTokenSource _abandoned = new();
     private Exception? _fault;
-    private CancellationToken _stopToken;
 
     /// <summary>
-    /// Gives up waiting for room once <paramref name="stopToken"/> is cancelled (the run is shut down or disposed):
-    /// with nobody reading the output, the result could never be delivered. Call before any item runs.
+    /// The owner will not read the output any more (the pipeline is being disposed): results that do not fit are
+    /// dropped instead of waited for. A stop alone does not abandon: a slow reader still gets every result.
     /// </summary>
-    public void StopWaitingOn(CancellationToken stopToken) => _stopToken = stopToken;
+    public void Abandon() => _abandoned.Cancel();
 
     public override ValueTask EmitAsync(PipelineResult<T> result) =>
         output.Post(result) ? ValueTask.CompletedTask : SendSlowAsync(result);
@@ -37,11 +37,11 @@ internal sealed class BlockResultSink<T>(BufferBlock<PipelineResult<T>> output) 
     {
         try
         {
-            await output.SendAsync(result, _stopToken).ConfigureAwait(false);
+            await output.SendAsync(result, _abandoned.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_stopToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (_abandoned.IsCancellationRequested)
         {
-            // Stopped while the output was full and unread: the result is dropped, as the stream's are.
+            // Disposed while the output was full: nobody will read this result.
         }
     }
 }

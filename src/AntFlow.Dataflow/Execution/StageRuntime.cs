@@ -248,8 +248,9 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
 
         long startedAt = _engine.TimeProvider.GetTimestamp();
         slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
-        Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
+        // The scope first: its cached context is keyed by the caller's, which a new activity would change every item.
         WorkerContext.Enter(slot.ContextScope);
+        Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
         try
         {
             ValueTask<TOut> running;

@@ -345,10 +345,10 @@ public sealed class PipelineFastPathTests
     }
 
     [Test, CancelAfter(10_000)]
-    public async Task ShutdownAsync_AsBlockWorkersWaitOnFullUnreadOutput_Completes(CancellationToken ct)
+    public async Task DisposeAsync_AsBlockWorkersWaitOnFullUnreadOutput_Completes(CancellationToken ct)
     {
-        // A hard stop must let every worker go even when nobody reads the block's output. (Not introduced by the
-        // fast path: BlockResultSink waits for room with SendAsync and no token, so a stop never reaches it.)
+        // Disposing must let every worker go even when nobody reads the block's output any more: those results
+        // can never be delivered.
         Pipeline<int, int> pipeline = Pipeline.Create<int>()
             .Stage("Unread", s => s.Task("same", (int x) => x).Workers(2).QueueCapacity(4))
             .Build();
@@ -359,9 +359,78 @@ public sealed class PipelineFastPathTests
             await Task.Delay(5, ct);
         }
 
-        await pipeline.ShutdownAsync().WaitAsync(ct);
+        await pipeline.DisposeAsync().AsTask().WaitAsync(ct);
 
         Assert.That(pipeline.GetWorkerStates().Values.All(w => w.Status == WorkerStatus.Idle), Is.True);
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task ShutdownAsync_AsBlockWithSlowReader_DeliversEveryAcceptedItemOnce(CancellationToken ct)
+    {
+        // A stop is not a reason to drop results while someone still reads the output: every item the block
+        // accepted comes out once, finished or cancelled.
+        Pipeline<int, int> pipeline = Pipeline.Create<int>()
+            .Stage("Fast", s => s.Task("same", (int x) => x).Workers(2).QueueCapacity(4))
+            .Build();
+        IPropagatorBlock<int, PipelineResult<int>> block = pipeline.AsBlock();
+        var received = new ConcurrentQueue<PipelineResult<int>>();
+        var reader = new ActionBlock<PipelineResult<int>>(
+            async result =>
+            {
+                received.Enqueue(result);
+                await Task.Delay(2, ct);
+            },
+            new ExecutionDataflowBlockOptions { BoundedCapacity = 1 });
+        block.LinkTo(reader, new DataflowLinkOptions { PropagateCompletion = true });
+
+        int accepted = 0;
+        Task feeding = Task.Run(async () =>
+        {
+            for (int i = 0; i < 10_000 && !ct.IsCancellationRequested; i++)
+            {
+                if (!await block.SendAsync(i, ct))
+                {
+                    break;
+                }
+
+                accepted++;
+            }
+        }, ct);
+        while (received.Count < 20)
+        {
+            await Task.Delay(5, ct);
+        }
+
+        await pipeline.ShutdownAsync().WaitAsync(ct);
+        await feeding.WaitAsync(ct);
+        await reader.Completion.WaitAsync(ct);
+
+        Assert.That(received.Select(r => r.SequenceId).Distinct().Count(), Is.EqualTo(received.Count));
+        Assert.That(received, Has.Count.EqualTo(accepted));
+        Assert.That(received.Where(r => !r.IsSuccess).Select(r => r.Error), Is.All.InstanceOf<OperationCanceledException>());
+    }
+
+    [Test, CancelAfter(10_000)]
+    [NonParallelizable] // an ActivityListener sees the whole process
+    public async Task ItemActivity_IdWhoseToStringThrows_ItemsStillSucceed(CancellationToken ct)
+    {
+        // Tracing is diagnostics: a listener or an id that cannot describe itself never changes an outcome.
+        string stage = "BadIdTrace-" + Guid.NewGuid().ToString("N");
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "AntFlow.Dataflow",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        Pipeline<int, int> pipeline = Pipeline.Create<int>()
+            .Stage(stage, (int x) => x + 1)
+            .WithIdSelector(x => new UnprintableId(x))
+            .Build();
+
+        IReadOnlyList<PipelineResult<int>> results = await pipeline.RunAsync(Enumerable.Range(0, 20), ct);
+
+        Assert.That(results.Select(r => r.IsSuccess), Is.All.True);
+        Assert.That(results.Select(r => r.Value), Is.EqualTo(Enumerable.Range(1, 20)));
     }
 
     // ---- Feeding: one linked token per feeding loop ----
@@ -417,6 +486,11 @@ public sealed class PipelineFastPathTests
         Assert.That(results, Has.Count.LessThan(50));
         Assert.That(results.Count(r => r.Status == ItemStatus.Cancelled), Is.EqualTo(1));
         Assert.That(results.Where(r => r.IsSuccess).Select(r => r.Value), Is.EqualTo(Enumerable.Range(0, results.Count - 1)));
+    }
+
+    private sealed record UnprintableId(int Value)
+    {
+        public override string ToString() => throw new InvalidOperationException("no text for this id");
     }
 
     private static async Task FeedBlockAsync(ITargetBlock<int> block, int count, CancellationToken ct)
