@@ -229,6 +229,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
     /// <summary>
     /// Stops the pipeline now: running tasks see their token cancelled, and every item still queued or waiting to
     /// retry comes out once as Cancelled (<see cref="PipelineResult{T}.IsSuccess"/> false, an <see cref="OperationCanceledException"/> error).
+    /// For an <see cref="AsBlock"/> run those results go to the block's output, so this waits for room there when the
+    /// output is full; use <see cref="DisposeAsync"/> when nobody reads it any more.
     /// </summary>
     /// <returns>A task that completes when every worker has let go.</returns>
     public async Task ShutdownAsync()
@@ -294,7 +296,10 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         return DataflowBlock.Encapsulate(input, output);
     }
 
-    /// <summary>Stops the pipeline if it is still running (see <see cref="ShutdownAsync"/>).</summary>
+    /// <summary>
+    /// Stops the pipeline if it is still running (see <see cref="ShutdownAsync"/>). Results of an <see cref="AsBlock"/>
+    /// run that no longer fit in its full output are dropped rather than waited for.
+    /// </summary>
     /// <returns>A task that completes when every worker has let go.</returns>
     public async ValueTask DisposeAsync()
     {
