@@ -268,16 +268,8 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
                 return CompleteFastAsync(envelope, slot, running, startedAt, activity);
             }
 
-            ValueTask<Envelope<TOut>> succeeding;
-            try
-            {
-                succeeding = SucceedAsync(envelope, slot, running.Result, skipped: false);
-            }
-            catch (Exception error)
-            {
-                succeeding = ValueTask.FromException<Envelope<TOut>>(error);
-            }
-
+            // An async method: whatever it throws comes back in the returned task.
+            ValueTask<Envelope<TOut>> succeeding = SucceedAsync(envelope, slot, running.Result, skipped: false);
             if (!succeeding.IsCompletedSuccessfully)
             {
                 // For example the result stream is full: the worker waits for room, holding the item.
@@ -360,9 +352,9 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
 
         // Visible to the item's tasks (and their continuations) only: the async method restores the caller's context
-        // when it returns, so Dataflow's own loops never capture it.
+        // when it returns, so Dataflow's own loops never capture it. The scope goes first, as in ProcessFast.
+        WorkerContext.Enter(slot.ContextScope);
         Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
-        WorkerContext.Current = slot.ContextScope;
         bool succeeded = false;
         try
         {

@@ -7,11 +7,7 @@ public static class WorkerContext
 {
     private static readonly AsyncLocal<Scope?> CurrentScope = new();
 
-    internal static Scope? Current
-    {
-        get => CurrentScope.Value;
-        set => CurrentScope.Value = value;
-    }
+    internal static Scope? Current => CurrentScope.Value;
 
     /// <summary>Gets the name of the worker running the current code, or <see langword="null"/> outside a pipeline task.</summary>
     public static string? WorkerName => Current?.Slot.Name;
@@ -32,9 +28,9 @@ public static class WorkerContext
     }
 
     /// <summary>
-    /// Makes <paramref name="scope"/> current on this thread and for everything that flows from here. The caller must
-    /// have captured the thread's context first and restore it when the item is done (<see cref="ExecutionContext.Restore"/>);
-    /// the flow of the context must not be suppressed.
+    /// Makes <paramref name="scope"/> current on this thread and for everything that flows from here. The caller gives
+    /// the thread its context back when the item is done: an async method does so when it returns, a synchronous one
+    /// restores what it captured (<see cref="ExecutionContext.Restore"/>).
     /// </summary>
     internal static void Enter(Scope scope)
     {
@@ -49,8 +45,12 @@ public static class WorkerContext
         }
 
         CurrentScope.Value = scope;
-        scope.BaseContext = current;
-        scope.ContextWithScope = ExecutionContext.Capture();
+        if (current is not null)
+        {
+            // A suppressed flow (null) is not cached: there is no context to switch back to.
+            scope.BaseContext = current;
+            scope.ContextWithScope = ExecutionContext.Capture();
+        }
     }
 
     /// <summary>The worker and clock of the code running now.</summary>
