@@ -64,6 +64,17 @@ public sealed class PriorityBufferBlock<T> : IPropagatorBlock<T, T>, IReceivable
     /// <paramref name="prioritySelector"/> or <paramref name="options"/> is <see langword="null"/>.
     /// </exception>
     public PriorityBufferBlock(Func<T, int> prioritySelector, DataflowBlockOptions options)
+        : this(prioritySelector, options, offerOnConsumingThread: false)
+    {
+    }
+
+    /// <param name="prioritySelector">Returns an item's priority.</param>
+    /// <param name="options">The block's options.</param>
+    /// <param name="offerOnConsumingThread">
+    /// Whether a target consuming a postponed offer gets the next offer on its own thread rather than from a new task.
+    /// Only for a block whose targets consume postponed offers outside their own locks, as the runtime's execution blocks do.
+    /// </param>
+    internal PriorityBufferBlock(Func<T, int> prioritySelector, DataflowBlockOptions options, bool offerOnConsumingThread)
     {
         ArgumentNullException.ThrowIfNull(prioritySelector);
         ArgumentNullException.ThrowIfNull(options);
@@ -76,7 +87,7 @@ public sealed class PriorityBufferBlock<T> : IPropagatorBlock<T, T>, IReceivable
             NameFormat = options.NameFormat,
             EnsureOrdered = options.EnsureOrdered,
         };
-        _core = new PriorityBufferCore<T>(this, prioritySelector, copy);
+        _core = new PriorityBufferCore<T>(this, prioritySelector, copy, offerOnConsumingThread);
     }
 
     /// <summary>Gets the number of items waiting in the buffer, including one reserved by a target.</summary>

@@ -38,6 +38,7 @@ internal sealed class PriorityBufferCore<T>
     private readonly CancellationToken _cancellationToken;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenRegistration _cancellationRegistration;
+    private readonly bool _offerOnConsumingThread; // see OfferAfterConsume
 
     private readonly PriorityLevelQueue<T> _queue = new(); // protected by _lock
     private readonly PostponedOffers<T>? _postponed; // protected by _lock; null when unbounded (nothing is ever postponed)
@@ -77,9 +78,10 @@ internal sealed class PriorityBufferCore<T>
     private Link[]? _linksToComplete; // protected by _lock
     private List<Exception>? _exceptions; // protected by _lock
 
-    public PriorityBufferCore(PriorityBufferBlock<T> owner, Func<T, int> prioritySelector, DataflowBlockOptions options)
+    public PriorityBufferCore(PriorityBufferBlock<T> owner, Func<T, int> prioritySelector, DataflowBlockOptions options, bool offerOnConsumingThread = false)
     {
         _owner = owner;
+        _offerOnConsumingThread = offerOnConsumingThread;
         _prioritySelector = prioritySelector;
         _options = options;
         _boundedCapacity = options.BoundedCapacity;
@@ -314,6 +316,7 @@ internal sealed class PriorityBufferCore<T>
         ArgumentNullException.ThrowIfNull(target);
         T value;
         PendingWork work;
+        bool offerHere = false;
         lock (_lock)
         {
             AssertInvariants();
@@ -347,9 +350,21 @@ internal sealed class PriorityBufferCore<T>
             {
                 PrepareNextOffer();
             }
+            else if (_offerOnConsumingThread && (work & PendingWork.StartOfferLoop) != 0)
+            {
+                offerHere = true;
+                work &= ~PendingWork.StartOfferLoop;
+            }
         }
 
         Run(work);
+        if (offerHere)
+        {
+            // A target coming back for a postponed offer, outside its own locks: offering the next item right here
+            // saves a task per item, and the target, still full, usually just postpones it.
+            OfferLoop();
+        }
+
         messageConsumed = true;
         return value;
     }

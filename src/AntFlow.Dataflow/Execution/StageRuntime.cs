@@ -57,7 +57,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
 
         // The backlog waits here in priority order (lowest value first, FIFO among equals).
-        _queue = new PriorityBufferBlock<Envelope<TIn>>(static e => e.Priority, new DataflowBlockOptions { BoundedCapacity = _settings.EffectiveQueueCapacity });
+        _queue = new PriorityBufferBlock<Envelope<TIn>>(static e => e.Priority, new DataflowBlockOptions { BoundedCapacity = _settings.EffectiveQueueCapacity }, offerOnConsumingThread: true);
 
         // The transform holds only what its workers run, so the backlog waits in the queue and the next item is
         // chosen when a worker frees up.
