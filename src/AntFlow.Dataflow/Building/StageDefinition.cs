@@ -56,6 +56,10 @@ internal sealed class StageDefinition<TIn, TOut> : StageDefinition
         {
             settings.AddError($"retry attempts must be at least 1 (was {settings.Attempts}).");
         }
+        else if (settings.Attempts > Envelope<TIn>.MaxAttempts)
+        {
+            settings.AddError($"retry attempts must be at most {Envelope<TIn>.MaxAttempts} (was {settings.Attempts}).");
+        }
 
         if (state.TaskCount == 0)
         {

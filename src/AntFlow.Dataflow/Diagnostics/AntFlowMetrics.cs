@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using AntFlow.Dataflow.Execution;
 
 namespace AntFlow.Dataflow.Diagnostics;
 
@@ -37,7 +38,7 @@ internal static class AntFlowMetrics
     }
 
     /// <summary>Starts an activity for one item in one stage, only when someone listens.</summary>
-    public static Activity? StartItemActivity(string stage, object itemId, int attempt)
+    public static Activity? StartItemActivity(string stage, ItemTicket item, int attempt)
     {
         if (!ActivitySource.HasListeners())
         {
@@ -50,7 +51,7 @@ internal static class AntFlowMetrics
         {
             activity = ActivitySource.StartActivity(stage, ActivityKind.Internal);
             activity?.SetTag("antflow.stage", stage);
-            activity?.SetTag("antflow.item.id", itemId.ToString());
+            activity?.SetTag("antflow.item.id", item.Id.ToString());
             activity?.SetTag("antflow.attempt", attempt);
             return activity;
         }

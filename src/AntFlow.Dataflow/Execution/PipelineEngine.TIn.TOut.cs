@@ -97,7 +97,7 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
         foreach (T item in items)
         {
             long sequence = Interlocked.Increment(ref _nextSequence);
-            var envelope = new Envelope<T>(sequence, sequence, priority, 1, 1, false, item, injected: true);
+            var envelope = new Envelope<T>(new ItemTicket(id: null, sequence, priority, injected: true), attempt: 1, maxAttempt: 1, skipped: false, item);
             if (!await EnterAsync(input, envelope, cancellationToken, sendToken).ConfigureAwait(false))
             {
                 return;
@@ -114,12 +114,13 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
     public ValueTask<bool> FeedOneAsync(IStageInput<TIn> input, TIn item, int priority, CancellationToken cancellationToken, CancellationToken sendToken)
     {
         long sequence = Interlocked.Increment(ref _nextSequence);
-        object id;
+        object? id;
         try
         {
+            // Without a selector the id is the sequence number, which the ticket boxes only if something asks for it.
             id = _definition.IdSelector is { } selector
                 ? selector(item) ?? throw new InvalidOperationException($"The id selector returned null for the item at position {sequence}.")
-                : sequence;
+                : null;
         }
         catch (Exception error)
         {
@@ -128,7 +129,7 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
             return ReportRejectedAsync(sequence, input.Name, error, ItemStatus.Failed);
         }
 
-        return EnterAsync(input, new Envelope<TIn>(id, sequence, priority, 1, 1, false, item), cancellationToken, sendToken);
+        return EnterAsync(input, new Envelope<TIn>(new ItemTicket(id, sequence, priority, injected: false), attempt: 1, maxAttempt: 1, skipped: false, item), cancellationToken, sendToken);
     }
 
     protected override ValueTask EmitFailureAsync(object id, long sequence, int attempts, string stage, Exception error, ItemStatus status) =>

@@ -247,10 +247,10 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
 
         long startedAt = _engine.TimeProvider.GetTimestamp();
-        slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
+        slot.Begin(envelope.Ticket, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
         // The scope first: its cached context is keyed by the caller's, which a new activity would change every item.
         WorkerContext.Enter(slot.ContextScope);
-        Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
+        Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Ticket, envelope.Attempt);
         try
         {
             ValueTask<TOut> running;
@@ -349,12 +349,12 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
 
         long startedAt = _engine.TimeProvider.GetTimestamp();
-        slot.Begin(envelope.Id, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
+        slot.Begin(envelope.Ticket, envelope.Attempt, envelope.MaxAttempt, startedAt, _engine.StopToken);
 
         // Visible to the item's tasks (and their continuations) only: the async method restores the caller's context
         // when it returns, so Dataflow's own loops never capture it. The scope goes first, as in ProcessFast.
         WorkerContext.Enter(slot.ContextScope);
-        Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Id, envelope.Attempt);
+        Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Ticket, envelope.Attempt);
         bool succeeded = false;
         try
         {

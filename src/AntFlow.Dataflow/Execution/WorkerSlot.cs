@@ -32,8 +32,8 @@ internal sealed class WorkerSlot
 
     public string Name { get; }
 
-    /// <summary>The id of the item being run; null when idle.</summary>
-    public volatile object? CurrentItemId;
+    /// <summary>The item being run; null when idle.</summary>
+    public volatile ItemTicket? CurrentItem;
 
     /// <summary>The name of the task being run.</summary>
     public volatile string? CurrentTaskName;
@@ -53,6 +53,9 @@ internal sealed class WorkerSlot
     /// <summary>When the current task run started (TimeProvider timestamp), for task event durations.</summary>
     public long TaskStarted;
 
+    /// <summary>The id of the item being run; null when idle.</summary>
+    public object? CurrentItemId => CurrentItem?.Id;
+
     public bool IsBusy => Volatile.Read(ref _processingSince) != 0;
 
     public long ProcessingSince => Volatile.Read(ref _processingSince);
@@ -67,9 +70,9 @@ internal sealed class WorkerSlot
 
     public bool TryAcquire() => Interlocked.CompareExchange(ref _inUse, 1, 0) == 0;
 
-    public void Begin(object itemId, int attempt, int maxAttempt, long timestamp, CancellationToken token)
+    public void Begin(ItemTicket item, int attempt, int maxAttempt, long timestamp, CancellationToken token)
     {
-        CurrentItemId = itemId;
+        CurrentItem = item;
         CurrentTaskName = null;
         StatusText = null;
         Attempt = attempt;
@@ -98,7 +101,7 @@ internal sealed class WorkerSlot
         }
 
         Volatile.Write(ref _lastActive, timestamp == 0 ? 1 : timestamp);
-        CurrentItemId = null;
+        CurrentItem = null;
         CurrentTaskName = null;
         StatusText = null;
         Token = default;

@@ -20,6 +20,22 @@ public sealed class PipelineBuilderTests
         Assert.That(ex.StageName, Is.EqualTo("Fetch"));
     }
 
+    [TestCase(RetryMode.PerTask)]
+    [TestCase(RetryMode.PerStage)]
+    public void Build_MoreAttemptsThanSupported_NamesStageAndValue(RetryMode mode)
+    {
+        var ex = Assert.Throws<StageValidationException>(() =>
+            Pipeline.Create<int>().Stage("Flaky", s => s.Task("t", (int x) => x).Retry(mode, attempts: 10_001)).Build());
+
+        Assert.That(ex!.Message, Is.EqualTo("Stage 'Flaky': retry attempts must be at most 10000 (was 10001)."));
+    }
+
+    [Test]
+    public void Build_MostAttemptsSupported_Builds()
+    {
+        Assert.DoesNotThrow(() => Pipeline.Create<int>().Stage("Flaky", s => s.Task("t", (int x) => x).Retry(RetryMode.PerStage, attempts: 10_000)).Build());
+    }
+
     [Test]
     public void Build_DuplicateStageNames_Throws()
     {
