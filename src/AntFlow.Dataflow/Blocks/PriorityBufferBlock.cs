@@ -72,7 +72,8 @@ public sealed class PriorityBufferBlock<T> : IPropagatorBlock<T, T>, IReceivable
     /// <param name="options">The block's options.</param>
     /// <param name="offerOnConsumingThread">
     /// Whether a target consuming a postponed offer gets the next offer on its own thread rather than from a new task.
-    /// Only for a block whose targets consume postponed offers outside their own locks, as the runtime's execution blocks do.
+    /// Only for a block whose targets consume postponed (or reserved) offers outside their own locks, as the runtime's
+    /// execution blocks do. Those inline offers run on the consumer's thread, not on the options' TaskScheduler.
     /// </param>
     internal PriorityBufferBlock(Func<T, int> prioritySelector, DataflowBlockOptions options, bool offerOnConsumingThread)
     {

@@ -9,6 +9,11 @@
 // (start a loop, release postponed offers, complete) is returned as PendingWork and run once the
 // lock is released.
 //
+// One exception, only for the pipeline's stage queues (offerOnConsumingThread): when a target consumes an offer
+// it had postponed, the next offer is made on the consuming thread, after _lock is released. That is safe only
+// because the stage's TransformBlock consumes postponed offers outside its own lock; an arbitrary target may not,
+// so a block created through the public constructors always offers from its own task.
+//
 // Message ids
 // -----------
 // A message id is the arrival sequence number of one item, and ConsumeMessage/ReserveMessage succeed
@@ -38,7 +43,8 @@ internal sealed class PriorityBufferCore<T>
     private readonly CancellationToken _cancellationToken;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenRegistration _cancellationRegistration;
-    private readonly bool _offerOnConsumingThread; // see OfferAfterConsume
+    private readonly bool _offerOnConsumingThread; // see ConsumeMessage
+    private const int InlineOfferLimit = 4;
 
     private readonly PriorityLevelQueue<T> _queue = new(); // protected by _lock
     private readonly PostponedOffers<T>? _postponed; // protected by _lock; null when unbounded (nothing is ever postponed)
@@ -358,14 +364,15 @@ internal sealed class PriorityBufferCore<T>
         }
 
         Run(work);
+        messageConsumed = true;
         if (offerHere)
         {
             // A target coming back for a postponed offer, outside its own locks: offering the next item right here
-            // saves a task per item, and the target, still full, usually just postpones it.
-            OfferLoop();
+            // saves a task per item, and the target, still full, usually just postpones it. A few offers at most,
+            // so that a stream of more urgent arrivals cannot keep the consumer from its item.
+            OfferLoop(InlineOfferLimit);
         }
 
-        messageConsumed = true;
         return value;
     }
 
@@ -769,8 +776,9 @@ internal sealed class PriorityBufferCore<T>
     }
 
     /// <summary>
-    /// Starts a loop on the options' scheduler. Offers and consumptions never happen on the caller's
-    /// stack, so a chain of blocks cannot recurse into one another.
+    /// Starts a loop on the options' scheduler, so that offers and consumptions do not happen on the caller's stack
+    /// and a chain of blocks cannot recurse into one another. The one exception is a stage queue's offer to the target
+    /// that has just consumed (see ConsumeMessage).
     /// </summary>
     private void StartLoop(Action<object?> loop, bool isOfferLoop)
     {
@@ -813,10 +821,12 @@ internal sealed class PriorityBufferCore<T>
     }
 
     /// <summary>Offers the best item to the linked targets until none takes it or nothing changes.</summary>
-    private void OfferLoop()
+    /// <param name="maxOffers">Offers to make before handing the rest to a task: bounded when the loop runs on a consumer's thread.</param>
+    private void OfferLoop(int maxOffers = int.MaxValue)
     {
         PendingWork work = PendingWork.None;
         int delivered = 0;
+        int offers = 0;
         bool haveNext = false;
         T? best = default;
         PriorityKey bestKey = default;
@@ -824,7 +834,7 @@ internal sealed class PriorityBufferCore<T>
         long version = 0;
         while (true)
         {
-            if (!haveNext || delivered >= _maxMessagesPerTask)
+            if (!haveNext || delivered >= _maxMessagesPerTask || offers >= maxOffers)
             {
                 lock (_lock)
                 {
@@ -838,9 +848,10 @@ internal sealed class PriorityBufferCore<T>
                         break;
                     }
 
-                    if (delivered >= _maxMessagesPerTask)
+                    if (delivered >= _maxMessagesPerTask || offers >= maxOffers)
                     {
-                        // MaxMessagesPerTask: yield the thread to other work and continue on a fresh task.
+                        // MaxMessagesPerTask, or the consumer's thread has offered enough: yield the thread to other
+                        // work and continue on a fresh task.
                         work = PendingWork.StartOfferLoop;
                         break;
                     }
@@ -852,6 +863,7 @@ internal sealed class PriorityBufferCore<T>
             }
 
             bool delivery;
+            offers++;
             try
             {
                 delivery = OfferToTargets(best!, bestKey.Sequence, links);
