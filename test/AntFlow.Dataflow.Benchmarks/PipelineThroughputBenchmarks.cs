@@ -77,7 +77,7 @@ public class PipelineThroughputBenchmarks
         ITargetBlock<int> next = sink;
         for (int stage = 0; stage < 3; stage++)
         {
-            var queue = new PriorityBufferBlock<int>(static _ => 100, new DataflowBlockOptions { BoundedCapacity = Capacity });
+            var queue = new PriorityBufferBlock<int>(static _ => 100, new DataflowBlockOptions { BoundedCapacity = Capacity }, offerOnConsumingThread: true);
             ITargetBlock<int> target = next;
             var workers = new TransformBlock<int, int>(
                 x => target.Post(x + 1) ? null! : Task.FromResult(x + 1),
