@@ -720,15 +720,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             return ValueTask.CompletedTask;
         }
 
-        return tracker.RecordAsync(new StatusEvent
-        {
-            ItemId = itemId,
-            Stage = stage ?? Name,
-            Status = status,
-            Worker = worker,
-            Timestamp = _engine.TimeProvider.GetUtcNow(),
-            Metadata = metadata ?? EmptyMetadata.Instance,
-        });
+        return tracker.RecordAsync(itemId, new StatusRecord(status, stage ?? Name, worker, _engine.TimeProvider.GetUtcNow(), metadata ?? EmptyMetadata.Instance));
     }
 
     private ValueTask TrackTaskAsync(WorkerSlot slot, TaskEventType type, int attempt, Exception? error)

@@ -122,7 +122,15 @@ public sealed class StatusTracker : IAsyncDisposable
     public StatusEvent? GetStatus(object itemId)
     {
         ArgumentNullException.ThrowIfNull(itemId);
-        return _items.TryGetValue(itemId, out TrackedItem? item) ? item.Latest : null;
+        if (!_items.TryGetValue(itemId, out TrackedItem? item))
+        {
+            return null;
+        }
+
+        lock (item)
+        {
+            return item.TryGetLatest(out StatusRecord latest) ? latest.ToEvent(item.Id) : null;
+        }
     }
 
     /// <summary>Gets an item's events, oldest first, at most <see cref="StatusTrackerOptions.MaxHistoryPerItem"/> (the newest).</summary>
@@ -151,9 +159,13 @@ public sealed class StatusTracker : IAsyncDisposable
         var matches = new List<(long FirstSeen, StatusEvent Event)>();
         foreach (KeyValuePair<object, TrackedItem> entry in _items)
         {
-            if (entry.Value.Latest is { } latest && latest.Status == status)
+            TrackedItem item = entry.Value;
+            lock (item)
             {
-                matches.Add((entry.Value.FirstSeen, latest));
+                if (item.TryGetLatest(out StatusRecord latest) && latest.Status == status)
+                {
+                    matches.Add((item.FirstSeen, latest.ToEvent(item.Id)));
+                }
             }
         }
 
@@ -205,13 +217,39 @@ public sealed class StatusTracker : IAsyncDisposable
     internal ValueTask RecordAsync(StatusEvent statusEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(statusEvent);
-        if ((uint)statusEvent.Status >= (uint)AllStatuses.Length)
+        return RecordAsync(statusEvent.ItemId, StatusRecord.From(statusEvent), statusEvent, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records a status change of <paramref name="itemId"/>, as <see cref="RecordAsync(StatusEvent, CancellationToken)"/>
+    /// does, without building a <see cref="StatusEvent"/> unless a subscriber or the failure log needs one.
+    /// </summary>
+    /// <param name="itemId">The item's id.</param>
+    /// <param name="record">The status change.</param>
+    /// <param name="cancellationToken">Stops waiting for room in the buffer; the queries stay updated and the event is not delivered.</param>
+    internal ValueTask RecordAsync(object itemId, in StatusRecord record, CancellationToken cancellationToken = default) =>
+        RecordAsync(itemId, record, statusEvent: null, cancellationToken);
+
+    private ValueTask RecordAsync(object itemId, in StatusRecord record, StatusEvent? statusEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(itemId);
+        if ((uint)record.Status >= (uint)AllStatuses.Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(statusEvent), statusEvent.Status, "Unknown item status.");
+            throw new ArgumentOutOfRangeException(nameof(record), record.Status, "Unknown item status.");
         }
 
-        Apply(statusEvent);
-        return _dispatcher.HasStatusSubscribers ? _dispatcher.EnqueueAsync(statusEvent, cancellationToken) : default;
+        Apply(itemId, record);
+        if (record.Status == ItemStatus.Failed)
+        {
+            _failures.Add(statusEvent ??= record.ToEvent(itemId));
+        }
+
+        if (_maxFinishedItems is { } max && Volatile.Read(ref _finishedCount) > max)
+        {
+            ForgetOldestFinished(max);
+        }
+
+        return _dispatcher.HasStatusSubscribers ? _dispatcher.EnqueueAsync(statusEvent ?? record.ToEvent(itemId), cancellationToken) : default;
     }
 
     /// <summary>Records a task event for the task subscribers; completes synchronously unless the event buffer is full.</summary>
@@ -241,12 +279,12 @@ public sealed class StatusTracker : IAsyncDisposable
         }
     }
 
-    private void Apply(StatusEvent statusEvent)
+    private void Apply(object itemId, in StatusRecord record)
     {
         while (true)
         {
             TrackedItem item = _items.GetOrAdd(
-                statusEvent.ItemId,
+                itemId,
                 static (id, self) => new TrackedItem(id, Interlocked.Increment(ref self._lastFirstSeen), self._maxHistoryPerItem),
                 this);
             lock (item)
@@ -257,35 +295,25 @@ public sealed class StatusTracker : IAsyncDisposable
                 }
 
                 // Both counter changes happen under the item's lock, so an item moves between counts one event at a time.
-                if (item.Append(statusEvent) is { } previous)
+                if (item.Append(record) is { } previous)
                 {
                     Interlocked.Decrement(ref _statusCounts[(int)previous]);
                 }
 
-                Interlocked.Increment(ref _statusCounts[(int)statusEvent.Status]);
+                Interlocked.Increment(ref _statusCounts[(int)record.Status]);
                 if (_maxFinishedItems is not null)
                 {
-                    UpdateFinishedLocked(item, statusEvent);
+                    UpdateFinishedLocked(item, record);
                 }
             }
 
             break;
         }
-
-        if (statusEvent.Status == ItemStatus.Failed)
-        {
-            _failures.Add(statusEvent);
-        }
-
-        if (_maxFinishedItems is { } max && Volatile.Read(ref _finishedCount) > max)
-        {
-            ForgetOldestFinished(max);
-        }
     }
 
-    private void UpdateFinishedLocked(TrackedItem item, StatusEvent statusEvent)
+    private void UpdateFinishedLocked(TrackedItem item, in StatusRecord record)
     {
-        if (IsFinished(statusEvent))
+        if (IsFinished(record))
         {
             if (!item.Finished)
             {
@@ -303,9 +331,9 @@ public sealed class StatusTracker : IAsyncDisposable
         }
     }
 
-    private bool IsFinished(StatusEvent statusEvent)
+    private bool IsFinished(in StatusRecord record)
     {
-        switch (statusEvent.Status)
+        switch (record.Status)
         {
             case ItemStatus.Failed:
             case ItemStatus.Cancelled:
@@ -313,7 +341,7 @@ public sealed class StatusTracker : IAsyncDisposable
             case ItemStatus.Completed:
             case ItemStatus.Skipped:
                 string[] finalStages = Volatile.Read(ref _finalStages);
-                return finalStages.Length == 0 || Array.IndexOf(finalStages, statusEvent.Stage) >= 0;
+                return finalStages.Length == 0 || Array.IndexOf(finalStages, record.Stage) >= 0;
             default:
                 return false;
         }

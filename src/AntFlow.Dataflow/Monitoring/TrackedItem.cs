@@ -1,14 +1,17 @@
 namespace AntFlow.Dataflow;
 
 /// <summary>
-/// What a <see cref="StatusTracker"/> remembers about one item: its latest event and a bounded history.
-/// Every member is protected by locking the instance itself (one lock per item keeps workers on different items apart).
+/// What the tracker knows of one item: its newest status records, oldest first, at most the configured number.
+/// Every member except the immutable ones is used under a lock on the instance.
 /// </summary>
 internal sealed class TrackedItem
 {
-    private readonly Queue<StatusEvent> _history = new();
+    private const int InitialHistoryCapacity = 4;
+
     private readonly int _maxHistory;
-    private StatusEvent? _latest;
+    private StatusRecord[] _history = []; // a ring: _count records starting at _start, grown up to _maxHistory
+    private int _start;
+    private int _count;
 
     public TrackedItem(object id, long firstSeen, int maxHistory)
     {
@@ -17,39 +20,74 @@ internal sealed class TrackedItem
         _maxHistory = maxHistory;
     }
 
-    /// <summary>Gets the id the item is stored under.</summary>
     public object Id { get; }
 
-    /// <summary>Gets the order in which the tracker first saw the item, used to list items in a stable order.</summary>
     public long FirstSeen { get; }
 
-    /// <summary>Gets the latest event. Written under the lock; queries read it without the lock, hence the volatile access.</summary>
-    public StatusEvent? Latest => Volatile.Read(ref _latest);
-
-    /// <summary>Gets a number that changes with every event, so a stale eviction candidate can be recognised.</summary>
     public long Version { get; private set; }
 
-    /// <summary>Gets or sets whether the item has been forgotten; a writer that finds this set must start a new record.</summary>
     public bool Removed { get; set; }
 
-    /// <summary>Gets or sets whether the item counts as finished (see <see cref="StatusTrackerOptions.MaxFinishedItems"/>).</summary>
     public bool Finished { get; set; }
 
-    /// <summary>Records an event as the latest one and returns the status it replaces.</summary>
-    public ItemStatus? Append(StatusEvent statusEvent)
+    /// <summary>Gets the newest record; false before the first one.</summary>
+    public bool TryGetLatest(out StatusRecord latest)
     {
-        ItemStatus? previous = _latest?.Status;
-        if (_history.Count == _maxHistory)
+        if (_count == 0)
         {
-            _history.Dequeue();
+            latest = default;
+            return false;
         }
 
-        _history.Enqueue(statusEvent);
-        Volatile.Write(ref _latest, statusEvent);
+        latest = _history[(_start + _count - 1) % _history.Length];
+        return true;
+    }
+
+    /// <summary>Adds a record, dropping the oldest when the history is full; returns the status it replaces as the latest.</summary>
+    public ItemStatus? Append(in StatusRecord record)
+    {
+        ItemStatus? previous = TryGetLatest(out StatusRecord latest) ? latest.Status : null;
+        if (_count == _history.Length && _count < _maxHistory)
+        {
+            Grow();
+        }
+
+        if (_count == _history.Length)
+        {
+            // Full at the maximum: the newest record takes the oldest one's place.
+            _history[_start] = record;
+            _start = (_start + 1) % _history.Length;
+        }
+        else
+        {
+            _history[(_start + _count) % _history.Length] = record;
+            _count++;
+        }
+
         Version++;
         return previous;
     }
 
-    /// <summary>Copies the history, oldest first. Call under the lock.</summary>
-    public StatusEvent[] CopyHistory() => _history.ToArray();
+    public StatusEvent[] CopyHistory()
+    {
+        var events = new StatusEvent[_count];
+        for (int i = 0; i < _count; i++)
+        {
+            events[i] = _history[(_start + i) % _history.Length].ToEvent(Id);
+        }
+
+        return events;
+    }
+
+    private void Grow()
+    {
+        var grown = new StatusRecord[Math.Min(Math.Max(_history.Length * 2, InitialHistoryCapacity), _maxHistory)];
+        for (int i = 0; i < _count; i++)
+        {
+            grown[i] = _history[(_start + i) % _history.Length];
+        }
+
+        _history = grown;
+        _start = 0;
+    }
 }

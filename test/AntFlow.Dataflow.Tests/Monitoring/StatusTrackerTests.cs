@@ -47,7 +47,7 @@ public sealed class StatusTrackerTests
 
         Assert.That(pending.IsCompletedSuccessfully, Is.True);
         await pending;
-        Assert.That(tracker.GetStatus(1L), Is.SameAs(queued));
+        Assert.That(tracker.GetStatus(1L), Is.EqualTo(queued));
     }
 
     [Test]
@@ -81,7 +81,7 @@ public sealed class StatusTrackerTests
         await tracker.RecordAsync(done, cancellationToken);
 
         StatusEvent? latest = tracker.GetStatus("order-7");
-        Assert.That(latest, Is.SameAs(done));
+        Assert.That(latest, Is.EqualTo(done));
         Assert.That(latest!.Worker, Is.EqualTo("Fetch-W2"));
     }
 
@@ -147,6 +147,27 @@ public sealed class StatusTrackerTests
         Assert.That(tracker.GetHistory(5L), Is.EqualTo(events));
     }
 
+    [TestCase(100, 10)]
+    [TestCase(5, 12)]
+    [TestCase(1, 3)]
+    [CancelAfter(10_000)]
+    public async Task GetHistory_HistoryGrowsAndWraps_KeepsTheNewestInOrder(int cap, int count, CancellationToken cancellationToken)
+    {
+        await using var tracker = new StatusTracker(new StatusTrackerOptions { MaxHistoryPerItem = cap });
+        StatusEvent[] events = Enumerable.Range(0, count).Select(i => Event("job", (ItemStatus)(i % 3), second: i)).ToArray();
+        foreach (StatusEvent e in events)
+        {
+            await tracker.RecordAsync(e, cancellationToken);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(tracker.GetHistory("job"), Is.EqualTo(events[Math.Max(0, count - cap)..]));
+            Assert.That(tracker.GetStatus("job"), Is.EqualTo(events[^1]));
+            Assert.That(tracker.GetByStatus(events[^1].Status), Is.EqualTo(new[] { events[^1] }));
+        });
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task GetHistory_MoreEventsThanCap_KeepsNewest(CancellationToken cancellationToken)
     {
@@ -160,7 +181,7 @@ public sealed class StatusTrackerTests
         Assert.Multiple(() =>
         {
             Assert.That(tracker.GetHistory(1L), Is.EqualTo(events[4..]));
-            Assert.That(tracker.GetStatus(1L), Is.SameAs(events[6]));
+            Assert.That(tracker.GetStatus(1L), Is.EqualTo(events[6]));
         });
     }
 
