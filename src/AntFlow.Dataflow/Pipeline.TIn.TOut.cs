@@ -32,7 +32,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
     internal Pipeline(PipelineDefinition<TIn> definition)
     {
         _definition = definition;
-        _logger = definition.LoggerFactory?.CreateLogger("AntFlow.Dataflow.Pipeline") ?? NullLogger.Instance;
+        _logger = definition.LoggerFactory is { } loggerFactory ? QuietLogger.Wrap(loggerFactory.CreateLogger("AntFlow.Dataflow.Pipeline")) : NullLogger.Instance;
         _workerNames = definition.Stages.ToDictionary(
             s => s.Name,
             s => (IReadOnlyList<string>)Enumerable.Range(0, s.Settings.Workers).Select(i => $"{s.Name}-W{i}").ToArray(),

@@ -21,8 +21,8 @@ public sealed partial class AsyncExecutor
     /// <typeparam name="T">The type of the tasks' results.</typeparam>
     /// <param name="tasks">The tasks to wait for. They are read at once.</param>
     /// <param name="timeout">
-    /// How long the enumeration may wait in all, or <see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>)
-    /// to wait as long as it takes.
+    /// How long the enumeration may wait in all, or <see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>, or
+    /// anything longer than timers allow, about 49.7 days) to wait as long as it takes.
     /// </param>
     /// <param name="cancellationToken">Stops waiting; the enumeration then throws <see cref="OperationCanceledException"/>.</param>
     /// <returns>The tasks, in completion order.</returns>
@@ -40,8 +40,8 @@ public sealed partial class AsyncExecutor
     /// <inheritdoc cref="AsCompleted{T}(IEnumerable{Task{T}}, TimeSpan?, CancellationToken)"/>
     /// <param name="tasks">The tasks to wait for. They are read at once.</param>
     /// <param name="timeout">
-    /// How long the enumeration may wait in all, or <see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>)
-    /// to wait as long as it takes.
+    /// How long the enumeration may wait in all, or <see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>, or
+    /// anything longer than timers allow, about 49.7 days) to wait as long as it takes.
     /// </param>
     /// <param name="timeProvider">The clock that measures <paramref name="timeout"/>.</param>
     /// <param name="cancellationToken">Stops waiting; the enumeration then throws <see cref="OperationCanceledException"/>.</param>
@@ -54,7 +54,7 @@ public sealed partial class AsyncExecutor
     {
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        ValidateTimeout(timeout);
+        timeout = ValidateTimeout(timeout);
 
         HashSet<Task<T>> seen = [];
         List<Task<T>> distinct = [];
@@ -86,8 +86,8 @@ public sealed partial class AsyncExecutor
     /// <param name="tasks">The tasks to wait for.</param>
     /// <param name="strategy">When to return.</param>
     /// <param name="timeout">
-    /// How long to wait at most, or <see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>) to wait as long
-    /// as it takes.
+    /// How long to wait at most, or <see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>, or anything longer
+    /// than timers allow, about 49.7 days) to wait as long as it takes.
     /// </param>
     /// <param name="cancellationToken">Stops waiting; the returned task then ends canceled.</param>
     /// <returns>
@@ -110,8 +110,8 @@ public sealed partial class AsyncExecutor
     /// <param name="tasks">The tasks to wait for.</param>
     /// <param name="strategy">When to return.</param>
     /// <param name="timeout">
-    /// How long to wait at most, or <see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>) to wait as long
-    /// as it takes.
+    /// How long to wait at most, or <see langword="null"/> (or <see cref="Timeout.InfiniteTimeSpan"/>, or anything longer
+    /// than timers allow, about 49.7 days) to wait as long as it takes.
     /// </param>
     /// <param name="timeProvider">The clock that measures <paramref name="timeout"/>.</param>
     /// <param name="cancellationToken">Stops waiting; the returned task then ends canceled.</param>
@@ -130,7 +130,7 @@ public sealed partial class AsyncExecutor
             throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown wait strategy.");
         }
 
-        ValidateTimeout(timeout);
+        timeout = ValidateTimeout(timeout);
 
         var all = new HashSet<Task<T>>();
         var pending = new List<Task<T>>();
@@ -165,12 +165,15 @@ public sealed partial class AsyncExecutor
         return WaitCoreAsync(all, pending, strategy, timeout, timeProvider, cancellationToken);
     }
 
-    private static void ValidateTimeout(TimeSpan? timeout)
+    /// <summary>Rejects a negative timeout; one longer than timers allow (about 49.7 days) means no timeout.</summary>
+    private static TimeSpan? ValidateTimeout(TimeSpan? timeout)
     {
         if (timeout is { } value && value < TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), value, "The timeout must not be negative (except Timeout.InfiniteTimeSpan).");
         }
+
+        return timeout > ExecutorConstants.LongestTimeout ? null : timeout;
     }
 
     private static (IReadOnlySet<Task<T>> Done, IReadOnlySet<Task<T>> Pending) Partition<T>(HashSet<Task<T>> all)
@@ -194,12 +197,16 @@ public sealed partial class AsyncExecutor
         CancellationToken cancellationToken)
     {
         var waiter = new CompletionWaiter(strategy, pending.Count);
+
+        // Cancelled when the wait ends, which removes the continuations from tasks still pending: a caller waiting
+        // again and again on a slow task (the FIRST_COMPLETED loop) must not pile up continuations on it.
+        using var detach = new CancellationTokenSource();
         foreach (Task<T> task in pending)
         {
             _ = task.ContinueWith(
                 static (t, state) => ((CompletionWaiter)state!).OnCompleted(t),
                 waiter,
-                CancellationToken.None,
+                detach.Token,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
         }
@@ -211,6 +218,10 @@ public sealed partial class AsyncExecutor
         catch (TimeoutException)
         {
             // Like concurrent.futures.wait: a timeout is not an error, the caller looks at what is still pending.
+        }
+        finally
+        {
+            await detach.CancelAsync().ConfigureAwait(false);
         }
 
         return Partition(all);
@@ -230,34 +241,46 @@ public sealed partial class AsyncExecutor
             cancellationToken, enumeratorToken, deadline?.Token ?? CancellationToken.None);
 
         var completed = Channel.CreateUnbounded<Task<T>>(new UnboundedChannelOptions { SingleReader = true });
+
+        // Cancelled when the enumeration ends (done, broken off, timed out or cancelled), which removes the
+        // continuations from the tasks still pending.
+        using var detach = new CancellationTokenSource();
         foreach (Task<T> task in tasks)
         {
             // Runs at once for a task that is already complete, so those come first and in the given order.
             _ = task.ContinueWith(
                 static (t, state) => ((ChannelWriter<Task<T>>)state!).TryWrite(t),
                 completed.Writer,
-                CancellationToken.None,
+                detach.Token,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
         }
 
-        for (int yielded = 0; yielded < tasks.Count; yielded++)
+        try
         {
-            if (!completed.Reader.TryRead(out Task<T>? next))
-            {
-                try
-                {
-                    next = await completed.Reader.ReadAsync(stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true }
-                    && !cancellationToken.IsCancellationRequested && !enumeratorToken.IsCancellationRequested)
-                {
-                    throw new TimeoutException(
-                        $"{tasks.Count - yielded} of {tasks.Count} tasks did not complete within {timeout}.");
-                }
-            }
 
-            yield return next;
+            for (int yielded = 0; yielded < tasks.Count; yielded++)
+            {
+                if (!completed.Reader.TryRead(out Task<T>? next))
+                {
+                    try
+                    {
+                        next = await completed.Reader.ReadAsync(stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true }
+                        && !cancellationToken.IsCancellationRequested && !enumeratorToken.IsCancellationRequested)
+                    {
+                        throw new TimeoutException(
+                            $"{tasks.Count - yielded} of {tasks.Count} tasks did not complete within {timeout}.");
+                    }
+                }
+
+                yield return next;
+            }
+        }
+        finally
+        {
+            await detach.CancelAsync().ConfigureAwait(false);
         }
     }
 

@@ -1,3 +1,4 @@
+using AntFlow.Dataflow.Diagnostics;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Dataflow;
@@ -70,7 +71,7 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
         _retryBackoffType = options.RetryBackoffType;
         _useJitter = options.UseJitter;
         _maxRetryDelay = options.MaxRetryDelay;
-        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AsyncExecutor>();
+        _logger = QuietLogger.Wrap((options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AsyncExecutor>());
         _cancelPendingToken = _cancelPending.Token;
 
         _queue = new BufferBlock<ExecutorJob>();
@@ -311,8 +312,8 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _shutdown, 1) == 0)
         {
-            ExecutorLog.ShutdownRequested(_logger, wait, cancelPending);
             _queue.Complete();
+            ExecutorLog.ShutdownRequested(_logger, wait, cancelPending);
         }
 
         if (cancelPending)

@@ -10,6 +10,7 @@ public sealed class AsyncExecutorOptions
     private TimeProvider _timeProvider = TimeProvider.System;
     private TimeSpan _retryDelay = ExecutorConstants.DefaultRetryDelay;
     private TimeSpan? _maxRetryDelay;
+    private DelayBackoffType _retryBackoffType = ExecutorConstants.DefaultRetryBackoffType;
 
     /// <summary>Gets or sets how many jobs may run at the same time.</summary>
     /// <value>The default value is <c>Math.Min(32, Environment.ProcessorCount + 4)</c>, as in Python's <c>ThreadPoolExecutor</c>.</value>
@@ -60,7 +61,20 @@ public sealed class AsyncExecutorOptions
 
     /// <summary>Gets or sets how the retry delay grows with each retry.</summary>
     /// <value>The default value is <see cref="DelayBackoffType.Exponential"/>.</value>
-    public DelayBackoffType RetryBackoffType { get; set; } = ExecutorConstants.DefaultRetryBackoffType;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="DelayBackoffType"/>.</exception>
+    public DelayBackoffType RetryBackoffType
+    {
+        get => _retryBackoffType;
+        set
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"RetryBackoffType must be one of {string.Join(", ", Enum.GetNames<DelayBackoffType>())} (was {(int)value}).");
+            }
+
+            _retryBackoffType = value;
+        }
+    }
 
     /// <summary>Gets or sets whether a random jitter is added to retry delays, so that failing jobs do not retry in lockstep.</summary>
     /// <value>The default value is <see langword="true"/>.</value>

@@ -134,8 +134,8 @@ internal sealed class MapRun<T, TResult>
     {
         if (Interlocked.CompareExchange(ref _error, error, null) is null)
         {
-            ExecutorLog.MapFailed(_logger, index, error);
             ExecutorCancellation.CancelQuietly(_cancellation, _logger);
+            ExecutorLog.MapFailed(_logger, index, error);
         }
     }
 

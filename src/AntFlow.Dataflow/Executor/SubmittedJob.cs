@@ -41,6 +41,7 @@ internal sealed class SubmittedJob<T> : ExecutorJob
     {
         CancellationTokenSource? linked = null;
         CancellationToken token = _executorToken;
+        Task<T>? task = null;
         try
         {
             if (_callerToken.CanBeCanceled)
@@ -50,7 +51,7 @@ internal sealed class SubmittedJob<T> : ExecutorJob
             }
 
             token.ThrowIfCancellationRequested();
-            Task<T> task = _work(token) ?? throw ExecutorErrors.NullTask();
+            task = _work(token) ?? throw ExecutorErrors.NullTask();
             _completion.TrySetResult(await task.ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -61,8 +62,17 @@ internal sealed class SubmittedJob<T> : ExecutorJob
         }
         catch (Exception ex)
         {
+            // As with Task.Run, a job whose task faulted with several exceptions (Task.WhenAll) keeps them all.
+            if (task is { IsFaulted: true, Exception: { } faults })
+            {
+                _completion.TrySetException(faults.InnerExceptions);
+            }
+            else
+            {
+                _completion.TrySetException(ex);
+            }
+
             ExecutorLog.JobFailed(_logger, ex);
-            _completion.TrySetException(ex);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using AntFlow.Dataflow.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -41,7 +42,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
     public ILogger Logger
     {
         get => Volatile.Read(ref _logger);
-        set => Volatile.Write(ref _logger, value ?? NullLogger.Instance);
+        set => Volatile.Write(ref _logger, value is null ? NullLogger.Instance : QuietLogger.Wrap(value));
     }
 
     public bool HasStatusSubscribers => Volatile.Read(ref _statusSubscribers).Length != 0;

@@ -1,3 +1,4 @@
+using AntFlow.Dataflow.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -60,7 +61,7 @@ public sealed class PipelineDashboard : IAsyncDisposable
         _onUpdate = onUpdate;
         UpdateInterval = interval;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _logger = loggerFactory?.CreateLogger<PipelineDashboard>() ?? NullLogger<PipelineDashboard>.Instance;
+        _logger = loggerFactory is not null ? QuietLogger.Wrap(loggerFactory.CreateLogger<PipelineDashboard>()) : NullLogger<PipelineDashboard>.Instance;
     }
 
     /// <summary>Gets the time between periodic updates.</summary>
