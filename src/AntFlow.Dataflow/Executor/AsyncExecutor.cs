@@ -1,7 +1,8 @@
-using AntFlow.Dataflow.Diagnostics;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Dataflow;
+using AntFlow.Dataflow.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
@@ -238,7 +239,7 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
             // Shut down meanwhile: the jobs already queued finish the map on their own.
             for (int j = i; j < jobs.Length; j++)
             {
-                run.WorkerNotQueued();
+                run.WorkerNotQueued(jobs[j]);
             }
 
             if (i == 0)
@@ -407,6 +408,7 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
         using IEnumerator<T> source = items.GetEnumerator();
         bool sourceDone = false;
         bool shutDown = false;
+        ExceptionDispatchInfo? sourceError = null;
         long taken = 0;
 
         try
@@ -414,12 +416,21 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
             Refill();
             while (window.Count > 0)
             {
-                TResult result = await window.Dequeue().Completion.ConfigureAwait(false);
+                // The job stays in the window until its result is in, so that a cancellation while it still waits
+                // for a worker (the wait below ends at once) cancels it with the rest in the finally block.
+                Task<TResult> next = window.Peek().Completion;
+                TResult result = next.IsCompleted
+                    ? await next.ConfigureAwait(false)
+                    : await next.WaitAsync(token).ConfigureAwait(false);
+                window.Dequeue();
 
                 // Hand the freed place to the next input before the consumer runs, so workers stay busy meanwhile.
                 Refill();
                 yield return result;
             }
+
+            // The results of the inputs taken before a failing one have been streamed: now its exception.
+            sourceError?.Throw();
 
             if (shutDown)
             {
@@ -443,13 +454,26 @@ public sealed partial class AsyncExecutor : IAsyncDisposable
             while (!sourceDone && window.Count < lookAhead)
             {
                 token.ThrowIfCancellationRequested();
-                if (!source.MoveNext())
+                T item;
+                try
                 {
+                    if (!source.MoveNext())
+                    {
+                        sourceDone = true;
+                        return;
+                    }
+
+                    item = source.Current;
+                }
+                catch (Exception error)
+                {
+                    // Thrown when the stream reaches this input; the enumerator is never called again.
+                    sourceError = ExceptionDispatchInfo.Capture(error);
                     sourceDone = true;
                     return;
                 }
 
-                var job = new MapItemJob<T, TResult>(invoker, source.Current, taken++, token);
+                var job = new MapItemJob<T, TResult>(invoker, item, taken++, token);
                 if (!_queue.Post(job))
                 {
                     job.TryCancel(token);

@@ -44,6 +44,9 @@ internal abstract class ExecutorJob
     }
 
     /// <summary>Runs the job. Must not throw: failures go to whoever waits for the job.</summary>
+    /// <summary>Takes back a job that will never be queued: true when it had not started nor been cancelled.</summary>
+    public bool TryWithdraw() => Interlocked.CompareExchange(ref _state, Cancelled, Queued) == Queued;
+
     protected abstract Task ExecuteAsync();
 
     /// <summary>Tells whoever waits for the job that it will never run.</summary>

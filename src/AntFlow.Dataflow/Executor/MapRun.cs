@@ -31,6 +31,8 @@ internal sealed class MapRun<T, TResult>
     private Exception? _error;          // first failure; set once through Interlocked
     private volatile bool _interrupted; // some input was left unprocessed because the map was cancelled
     private int _activeWorkers;         // Interlocked
+    private ExecutorJob[] _workers = [];
+    private CancellationTokenRegistration _cancelQueuedWorkers;
 
     public MapRun(
         IEnumerator<T> source,
@@ -50,7 +52,11 @@ internal sealed class MapRun<T, TResult>
 
     public Task<IReadOnlyList<TResult>> Completion => _completion.Task;
 
-    /// <summary>Creates the jobs that share the work. Each must be queued, or cancelled, exactly once.</summary>
+    /// <summary>
+    /// Creates the jobs that share the work. Each must be queued, or given to <see cref="WorkerNotQueued"/>, exactly
+    /// once. A cancellation (the caller's token, or a shutdown that cancels pending work) cancels the jobs still waiting
+    /// for a worker at once, so the map ends without waiting for unrelated jobs to free a worker.
+    /// </summary>
     public ExecutorJob[] CreateWorkers(int count)
     {
         Debug.Assert(count > 0, "A map needs at least one worker.");
@@ -61,11 +67,32 @@ internal sealed class MapRun<T, TResult>
             workers[i] = new Worker(this);
         }
 
+        _workers = workers;
+        _cancelQueuedWorkers = _cancellation.Token.UnsafeRegister(
+            static state => ThreadPool.UnsafeQueueUserWorkItem(
+                static run => run.CancelQueuedWorkers(), (MapRun<T, TResult>)state!, preferLocal: false),
+            this);
         return workers;
     }
 
     /// <summary>Called for a worker that could not be queued because the executor shut down meanwhile.</summary>
-    public void WorkerNotQueued() => WorkerExited();
+    public void WorkerNotQueued(ExecutorJob worker)
+    {
+        if (worker.TryWithdraw())
+        {
+            WorkerExited();
+        }
+    }
+
+    private void CancelQueuedWorkers()
+    {
+        // Off the cancelling thread (the callback queues this), because the last worker to exit disposes the token
+        // source whose cancellation got us here.
+        foreach (ExecutorJob worker in _workers)
+        {
+            worker.TryCancel(_callerToken);
+        }
+    }
 
     private async Task WorkAsync()
     {
@@ -147,6 +174,7 @@ internal sealed class MapRun<T, TResult>
         }
 
         // Every worker has finished: nothing reads the enumerator or writes results any more.
+        _cancelQueuedWorkers.Dispose();
         try
         {
             _source.Dispose();

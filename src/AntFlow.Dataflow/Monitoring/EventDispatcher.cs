@@ -1,5 +1,5 @@
-using AntFlow.Dataflow.Diagnostics;
 using System.Threading.Channels;
+using AntFlow.Dataflow.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

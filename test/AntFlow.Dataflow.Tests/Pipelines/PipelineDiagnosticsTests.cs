@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
 
 namespace AntFlow.Dataflow.Tests.Pipelines;
 
@@ -70,5 +71,46 @@ public sealed class PipelineDiagnosticsTests
 
         Assert.That(activities, Has.Count.EqualTo(5));
         Assert.That(activities.All(a => (string?)a.GetTagItem("antflow.stage") == stage), Is.True);
+    }
+
+    [TestCase(RetryMode.PerStage)]
+    [TestCase(RetryMode.PerTask)]
+    [CancelAfter(10_000)]
+    public async Task RunAsync_LogSinkThrowsOnEveryMessage_EveryItemStillComesOutWithItsOwnOutcome(RetryMode mode, CancellationToken ct)
+    {
+        using var loggerFactory = LoggerFactory.Create(builder => builder.AddProvider(new ThrowingLoggerProvider()).SetMinimumLevel(LogLevel.Trace));
+        Pipeline<int, int> pipeline = Pipeline.Create<int>()
+            .Stage("Parse", s => s.Task("parse", (int x) => x % 5 == 0 ? throw new FormatException($"bad {x}") : x).Retry(mode, attempts: 2, delay: TimeSpan.Zero))
+            .Stage("Double", (int x) => x * 2, workers: 2)
+            .WithLogging(loggerFactory)
+            .Build();
+
+        IReadOnlyList<PipelineResult<int>> results = await pipeline.RunAsync(Enumerable.Range(0, 20), ct);
+
+        Assert.That(results, Has.Count.EqualTo(20));
+        Assert.That(results.Where(r => !r.IsSuccess).Select(r => r.SequenceId), Is.EqualTo(new long[] { 0, 5, 10, 15 }));
+        Assert.That(results.Where(r => !r.IsSuccess).Select(r => r.Error), Is.All.TypeOf<FormatException>());
+        Assert.That(results.Where(r => r.IsSuccess).Select(r => r.Value), Is.EqualTo(Enumerable.Range(0, 20).Where(x => x % 5 != 0).Select(x => x * 2)));
+    }
+
+    /// <summary>A log sink that fails on every message, as a broken provider does.</summary>
+    private sealed class ThrowingLoggerProvider : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new ThrowingLogger();
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class ThrowingLogger : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => throw new IOException("log sink unavailable");
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                throw new IOException("log sink unavailable");
+        }
     }
 }
