@@ -14,7 +14,7 @@ public static class Pipeline
     /// <param name="items">The input.</param>
     /// <param name="task">The work to do per item.</param>
     /// <param name="workers">How many items run at once. At least 1.</param>
-    /// <param name="retries">How many times a failing item is retried (attempts = retries + 1, per-task, with backoff). At least 0.</param>
+    /// <param name="retries">How many times a failing item is retried (attempts = retries + 1, per-task, with backoff). From 0 to 9,999.</param>
     /// <param name="cancellationToken">Stops the run.</param>
     /// <returns>The results, failures included.</returns>
     public static Task<IReadOnlyList<PipelineResult<TResult>>> QuickAsync<T, TResult>(
@@ -36,7 +36,7 @@ public static class Pipeline
     /// <param name="items">The input.</param>
     /// <param name="tasks">The steps, in order. At least one.</param>
     /// <param name="workers">Workers per stage. At least 1.</param>
-    /// <param name="retries">Retries per failing task (attempts = retries + 1). At least 0.</param>
+    /// <param name="retries">Retries per failing task (attempts = retries + 1). From 0 to 9,999.</param>
     /// <param name="cancellationToken">Stops the run.</param>
     /// <returns>The results, failures included, in input order.</returns>
     public static Task<IReadOnlyList<PipelineResult<T>>> QuickAsync<T>(

@@ -20,4 +20,7 @@ internal sealed class StageBuildState(string name)
     public Func<object, Exception, Task>? OnFailure { get; set; }
 
     public HashSet<string> TaskNames { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Set once the stage is validated into a definition: its builder then refuses further changes.</summary>
+    public bool Frozen { get; set; }
 }

@@ -7,6 +7,10 @@ namespace AntFlow.Dataflow;
 /// callbacks. Obtained from <c>PipelineBuilder.Stage(name, stage =&gt; ...)</c>; each <c>Task</c> call returns a builder
 /// typed by the new output.
 /// </summary>
+/// <remarks>
+/// The stage is checked and frozen when <c>Stage(...)</c> returns: a builder kept beyond that throws
+/// <see cref="InvalidOperationException"/> on any further change.
+/// </remarks>
 /// <typeparam name="TIn">The stage's input type.</typeparam>
 /// <typeparam name="TOut">The output type of the last task added so far.</typeparam>
 public sealed class StageBuilder<TIn, TOut>
@@ -20,6 +24,12 @@ public sealed class StageBuilder<TIn, TOut>
     }
 
     internal Building.StageBuildState State => _state;
+
+    /// <summary>The stage's state, while it may still change: once the stage is part of a pipeline it is frozen.</summary>
+    private Building.StageBuildState Open => _state.Frozen
+        ? throw new InvalidOperationException(
+            $"Stage '{_state.Settings.Name}' is already part of the pipeline; configure it inside the function given to Stage(...).")
+        : _state;
 
     internal Building.TaskChain<TIn, TOut>? Chain { get; }
 
@@ -45,7 +55,7 @@ public sealed class StageBuilder<TIn, TOut>
     /// <returns>This builder.</returns>
     public StageBuilder<TIn, TOut> Workers(int count)
     {
-        _state.Settings.Workers = count;
+        Open.Settings.Workers = count;
         return this;
     }
 
@@ -54,19 +64,19 @@ public sealed class StageBuilder<TIn, TOut>
     /// <returns>This builder.</returns>
     public StageBuilder<TIn, TOut> QueueCapacity(int capacity)
     {
-        _state.Settings.QueueCapacity = capacity;
+        Open.Settings.QueueCapacity = capacity;
         return this;
     }
 
     /// <summary>Retries failing items with exponential backoff and jitter.</summary>
     /// <param name="mode"><see cref="RetryMode.PerTask"/> retries the failing task; <see cref="RetryMode.PerStage"/> re-queues the whole item.</param>
-    /// <param name="attempts">Calls in all, counting the first (3 means up to 3 calls). At least 1.</param>
+    /// <param name="attempts">Calls in all, counting the first (3 means up to 3 calls). From 1 to 10,000.</param>
     /// <param name="delay">The first backoff delay; doubles on each retry, with jitter. The default is 100 ms.</param>
     /// <param name="retryOn">Which exceptions are retried; the default is every exception except cancellation of the pipeline's own token.</param>
     /// <returns>This builder.</returns>
     public StageBuilder<TIn, TOut> Retry(RetryMode mode, int attempts, TimeSpan? delay = null, Func<Exception, bool>? retryOn = null)
     {
-        Building.StageSettings settings = _state.Settings;
+        Building.StageSettings settings = Open.Settings;
         if (!Enum.IsDefined(mode))
         {
             settings.AddError($"retry mode {(int)mode} is not a RetryMode.");
@@ -95,10 +105,10 @@ public sealed class StageBuilder<TIn, TOut>
     {
         if (pipeline is null)
         {
-            _state.Settings.AddError("the resilience pipeline is null.");
+            Open.Settings.AddError("the resilience pipeline is null.");
         }
 
-        _state.Settings.Resilience = pipeline;
+        Open.Settings.Resilience = pipeline;
         return this;
     }
 
@@ -109,10 +119,10 @@ public sealed class StageBuilder<TIn, TOut>
     {
         if (timeout <= TimeSpan.Zero)
         {
-            _state.Settings.AddError($"timeout must be positive (was {timeout}).");
+            Open.Settings.AddError($"timeout must be positive (was {timeout}).");
         }
 
-        _state.Settings.TaskTimeout = timeout;
+        Open.Settings.TaskTimeout = timeout;
         return this;
     }
 
@@ -126,7 +136,7 @@ public sealed class StageBuilder<TIn, TOut>
     /// <returns>This builder.</returns>
     public StageBuilder<TIn, TOut> RateLimit(int permits, TimeSpan per, string? taskName = null)
     {
-        Building.StageSettings settings = _state.Settings;
+        Building.StageSettings settings = Open.Settings;
         if (permits < 1)
         {
             settings.AddError($"rate limit permits must be at least 1 (was {permits}).");
@@ -141,7 +151,7 @@ public sealed class StageBuilder<TIn, TOut>
         {
             settings.RateLimit = (permits, per);
         }
-        else if (!_state.TaskNames.Contains(taskName))
+        else if (!Open.TaskNames.Contains(taskName))
         {
             settings.AddError($"rate limit names task '{taskName}', which the stage does not have (yet): call RateLimit after that Task(...).");
         }
@@ -206,13 +216,13 @@ public sealed class StageBuilder<TIn, TOut>
 
     private StageBuilder<TIn, TNext> Append<TNext>(string name, Building.TaskDefinition<TOut, TNext>? task, int? concurrencyLimit)
     {
-        Building.StageSettings settings = _state.Settings;
-        _state.TaskCount++;
+        Building.StageSettings settings = Open.Settings;
+        Open.TaskCount++;
         if (string.IsNullOrWhiteSpace(name))
         {
-            settings.AddError($"task #{_state.TaskCount} has no name.");
+            settings.AddError($"task #{Open.TaskCount} has no name.");
         }
-        else if (!_state.TaskNames.Add(name))
+        else if (!Open.TaskNames.Add(name))
         {
             settings.AddError($"task name '{name}' is used twice.");
         }
@@ -229,7 +239,7 @@ public sealed class StageBuilder<TIn, TOut>
 
         if (task is null)
         {
-            return new StageBuilder<TIn, TNext>(_state, null);
+            return new StageBuilder<TIn, TNext>(Open, null);
         }
 
         Building.TaskChain<TIn, TNext>? chain = Chain is null
@@ -237,14 +247,14 @@ public sealed class StageBuilder<TIn, TOut>
                 ? new Building.SingleTaskChain<TIn, TNext>((Building.TaskDefinition<TIn, TNext>)(object)task)
                 : null)
             : new Building.AppendedTaskChain<TIn, TOut, TNext>(Chain, task);
-        return new StageBuilder<TIn, TNext>(_state, chain);
+        return new StageBuilder<TIn, TNext>(Open, chain);
     }
 
     private StageBuilder<TIn, TOut> SetSkip(Func<TIn, ValueTask<bool>>? predicate, Func<TIn, TOut>? whenSkipped)
     {
         if (predicate is null)
         {
-            _state.Settings.AddError("the SkipIf predicate is null.");
+            Open.Settings.AddError("the SkipIf predicate is null.");
             return this;
         }
 
@@ -252,7 +262,7 @@ public sealed class StageBuilder<TIn, TOut>
         {
             if (!typeof(TOut).IsAssignableFrom(typeof(TIn)))
             {
-                _state.Settings.AddError(
+                Open.Settings.AddError(
                     $"SkipIf passes the input through unchanged, but the stage output {typeof(TOut).Name} is not assignable from its input {typeof(TIn).Name}; use SkipIf(predicate, whenSkipped).");
                 return this;
             }
@@ -260,8 +270,8 @@ public sealed class StageBuilder<TIn, TOut>
             whenSkipped = static input => (TOut)(object?)input!;
         }
 
-        _state.Skip = new Building.StageSkip<TIn, TOut>(predicate, whenSkipped);
-        _state.TaskCountAtSkip = _state.TaskCount;
+        Open.Skip = new Building.StageSkip<TIn, TOut>(predicate, whenSkipped);
+        Open.TaskCountAtSkip = Open.TaskCount;
         return this;
     }
 
@@ -269,12 +279,12 @@ public sealed class StageBuilder<TIn, TOut>
     {
         if (callback is null)
         {
-            _state.Settings.AddError("the OnSuccess callback is null.");
+            Open.Settings.AddError("the OnSuccess callback is null.");
             return this;
         }
 
-        _state.OnSuccess = callback;
-        _state.OnSuccessType = typeof(TOut);
+        Open.OnSuccess = callback;
+        Open.OnSuccessType = typeof(TOut);
         return this;
     }
 
@@ -282,17 +292,17 @@ public sealed class StageBuilder<TIn, TOut>
     {
         if (callback is null)
         {
-            _state.Settings.AddError("the OnFailure callback is null.");
+            Open.Settings.AddError("the OnFailure callback is null.");
             return this;
         }
 
-        _state.OnFailure = callback;
+        Open.OnFailure = callback;
         return this;
     }
 
     private Func<TIn, TOut> MissingWhenSkipped()
     {
-        _state.Settings.AddError("the SkipIf whenSkipped function is null.");
+        Open.Settings.AddError("the SkipIf whenSkipped function is null.");
         return static _ => default!;
     }
 }

@@ -41,6 +41,7 @@ internal sealed class StageDefinition<TIn, TOut> : StageDefinition
     public static StageDefinition<TIn, TOut> From(StageBuilder<TIn, TOut> builder)
     {
         StageBuildState state = builder.State;
+        state.Frozen = true;
         StageSettings settings = state.Settings;
         if (settings.Workers < 1)
         {

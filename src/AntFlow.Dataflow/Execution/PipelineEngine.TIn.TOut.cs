@@ -180,7 +180,7 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
 
     private async ValueTask<bool> EnterTrackedAsync<T>(IStageInput<T> input, Envelope<T> envelope, CancellationToken cancellationToken, CancellationToken sendToken)
     {
-        await Tracker!.RecordAsync(envelope.Id, new StatusRecord(ItemStatus.Queued, input.Name, Worker: null, TimeProvider.GetUtcNow(), EmptyMetadata.Instance)).ConfigureAwait(false);
+        await Tracker!.RecordAsync(new StatusRecord(envelope.Id, ItemStatus.Queued, input.Name, Worker: null, TimeProvider.GetUtcNow(), EmptyMetadata.Instance)).ConfigureAwait(false);
         return input.Queue.Post(envelope) || await SendSlowAsync(input, envelope, cancellationToken, sendToken).ConfigureAwait(false);
     }
 
@@ -206,7 +206,7 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
     {
         if (Tracker is not null)
         {
-            await Tracker.RecordAsync(envelope.Id, new StatusRecord(ItemStatus.Cancelled, input.Name, Worker: null, TimeProvider.GetUtcNow(), EmptyMetadata.Instance)).ConfigureAwait(false);
+            await Tracker.RecordAsync(new StatusRecord(envelope.Id, ItemStatus.Cancelled, input.Name, Worker: null, TimeProvider.GetUtcNow(), EmptyMetadata.Instance)).ConfigureAwait(false);
         }
 
         var error = new OperationCanceledException("The item was fed while the pipeline was stopping.", null, cancellationToken.IsCancellationRequested ? cancellationToken : StopToken);

@@ -720,7 +720,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
             return ValueTask.CompletedTask;
         }
 
-        return tracker.RecordAsync(itemId, new StatusRecord(status, stage ?? Name, worker, _engine.TimeProvider.GetUtcNow(), metadata ?? EmptyMetadata.Instance));
+        return tracker.RecordAsync(new StatusRecord(itemId, status, stage ?? Name, worker, _engine.TimeProvider.GetUtcNow(), metadata ?? EmptyMetadata.Instance));
     }
 
     private ValueTask TrackTaskAsync(WorkerSlot slot, TaskEventType type, int attempt, Exception? error)

@@ -129,7 +129,7 @@ public sealed class StatusTracker : IAsyncDisposable
 
         lock (item)
         {
-            return item.TryGetLatest(out StatusRecord latest) ? latest.ToEvent(item.Id) : null;
+            return item.TryGetLatest(out StatusRecord latest) ? latest.ToEvent() : null;
         }
     }
 
@@ -164,7 +164,7 @@ public sealed class StatusTracker : IAsyncDisposable
             {
                 if (item.TryGetLatest(out StatusRecord latest) && latest.Status == status)
                 {
-                    matches.Add((item.FirstSeen, latest.ToEvent(item.Id)));
+                    matches.Add((item.FirstSeen, latest.ToEvent()));
                 }
             }
         }
@@ -217,31 +217,30 @@ public sealed class StatusTracker : IAsyncDisposable
     internal ValueTask RecordAsync(StatusEvent statusEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(statusEvent);
-        return RecordAsync(statusEvent.ItemId, StatusRecord.From(statusEvent), statusEvent, cancellationToken);
+        return RecordAsync(StatusRecord.From(statusEvent), statusEvent, cancellationToken);
     }
 
     /// <summary>
-    /// Records a status change of <paramref name="itemId"/>, as <see cref="RecordAsync(StatusEvent, CancellationToken)"/>
-    /// does, without building a <see cref="StatusEvent"/> unless a subscriber or the failure log needs one.
+    /// Records a status change, as <see cref="RecordAsync(StatusEvent, CancellationToken)"/> does, without building a
+    /// <see cref="StatusEvent"/> unless a subscriber or the failure log needs one.
     /// </summary>
-    /// <param name="itemId">The item's id.</param>
     /// <param name="record">The status change.</param>
     /// <param name="cancellationToken">Stops waiting for room in the buffer; the queries stay updated and the event is not delivered.</param>
-    internal ValueTask RecordAsync(object itemId, in StatusRecord record, CancellationToken cancellationToken = default) =>
-        RecordAsync(itemId, record, statusEvent: null, cancellationToken);
+    internal ValueTask RecordAsync(in StatusRecord record, CancellationToken cancellationToken = default) =>
+        RecordAsync(record, statusEvent: null, cancellationToken);
 
-    private ValueTask RecordAsync(object itemId, in StatusRecord record, StatusEvent? statusEvent, CancellationToken cancellationToken)
+    private ValueTask RecordAsync(in StatusRecord record, StatusEvent? statusEvent, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(itemId);
+        ArgumentNullException.ThrowIfNull(record.ItemId, nameof(record));
         if ((uint)record.Status >= (uint)AllStatuses.Length)
         {
             throw new ArgumentOutOfRangeException(nameof(record), record.Status, "Unknown item status.");
         }
 
-        Apply(itemId, record);
+        Apply(record);
         if (record.Status == ItemStatus.Failed)
         {
-            _failures.Add(statusEvent ??= record.ToEvent(itemId));
+            _failures.Add(statusEvent ??= record.ToEvent());
         }
 
         if (_maxFinishedItems is { } max && Volatile.Read(ref _finishedCount) > max)
@@ -249,7 +248,7 @@ public sealed class StatusTracker : IAsyncDisposable
             ForgetOldestFinished(max);
         }
 
-        return _dispatcher.HasStatusSubscribers ? _dispatcher.EnqueueAsync(statusEvent ?? record.ToEvent(itemId), cancellationToken) : default;
+        return _dispatcher.HasStatusSubscribers ? _dispatcher.EnqueueAsync(statusEvent ?? record.ToEvent(), cancellationToken) : default;
     }
 
     /// <summary>Records a task event for the task subscribers; completes synchronously unless the event buffer is full.</summary>
@@ -279,12 +278,12 @@ public sealed class StatusTracker : IAsyncDisposable
         }
     }
 
-    private void Apply(object itemId, in StatusRecord record)
+    private void Apply(in StatusRecord record)
     {
         while (true)
         {
             TrackedItem item = _items.GetOrAdd(
-                itemId,
+                record.ItemId,
                 static (id, self) => new TrackedItem(id, Interlocked.Increment(ref self._lastFirstSeen), self._maxHistoryPerItem),
                 this);
             lock (item)

@@ -73,7 +73,7 @@ internal sealed class TrackedItem
         var events = new StatusEvent[_count];
         for (int i = 0; i < _count; i++)
         {
-            events[i] = _history[(_start + i) % _history.Length].ToEvent(Id);
+            events[i] = _history[(_start + i) % _history.Length].ToEvent();
         }
 
         return events;
