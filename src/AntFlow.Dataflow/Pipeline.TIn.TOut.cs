@@ -124,7 +124,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
 
             await feeding.ConfigureAwait(false);
             await engine.Completion.ConfigureAwait(false);
-            EndRun();
+            EndRun(engine);
         }
     }
 
@@ -146,8 +146,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(items);
         PipelineEngine<TIn, TOut> engine = GetFeedableEngine();
-        await engine.FeedAsync(items, priority, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfNotAllFed(await engine.FeedAsync(items, priority, cancellationToken, interactive: true).ConfigureAwait(false), cancellationToken);
     }
 
     /// <summary>Feeds items into the stage named <paramref name="targetStage"/>, skipping the stages before it.</summary>
@@ -177,8 +177,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
                 $"Stage '{targetStage}' takes {stage.InputType.Name} items, not {typeof(T).Name}.", nameof(items));
         }
 
-        await engine.FeedStageAsync(input, items, priority, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfNotAllFed(await engine.FeedStageAsync(input, items, priority, cancellationToken).ConfigureAwait(false), cancellationToken);
     }
 
     /// <summary>Feeds items from an asynchronous sequence into the first stage, with the default priority.</summary>
@@ -199,8 +199,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(items);
         PipelineEngine<TIn, TOut> engine = GetFeedableEngine();
-        await engine.FeedAsync(items, priority, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfNotAllFed(await engine.FeedAsync(items, priority, cancellationToken, interactive: true).ConfigureAwait(false), cancellationToken);
     }
 
     /// <summary>Signals that no more items will be fed, and waits until every fed item has come out.</summary>
@@ -290,6 +290,14 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
             _embeddedInput = input;
             _embeddedSink = sink;
         }
+
+        // Fault() on the block stops the run at once, even while the pump waits for room in the first queue.
+        input.Completion.ContinueWith(
+            static (completion, state) => ((PipelineEngine<TIn, TOut>)state!).Stop(),
+            engine,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
         // The pump ends when the block's input completes (or faults) and every item has come out; it never throws.
         _ = PumpAsync(engine, input, sink);
@@ -428,6 +436,18 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
 
     private PipelineEngine<TIn, TOut> CreateEngine(ResultSink<TOut> sink) => new(_definition, sink, _logger);
 
+    /// <summary>
+    /// Feeding stopped early because of the caller's token: it hears about it. A stop (ShutdownAsync, DisposeAsync) ends
+    /// feeding quietly, as before: the items fed so far come out, cancelled if they had not run.
+    /// </summary>
+    private static void ThrowIfNotAllFed(bool allFed, CancellationToken cancellationToken)
+    {
+        if (!allFed)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
     private PipelineEngine<TIn, TOut> BeginRun(ResultSink<TOut>? sink, RunState state, CollectingResultSink<TOut>? collect)
     {
         lock (_lock)
@@ -443,6 +463,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
             }
 
             _engine = CreateEngine(sink ?? collect!);
+            _engine.StartTracking();
             _results = collect ?? _results;
             _state = state;
             return _engine;
@@ -470,6 +491,7 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         {
             if (engine is null || ReferenceEquals(engine, _engine))
             {
+                _engine.StopTracking();
                 _state = RunState.Idle;
                 _embeddedInput = null;
                 _embeddedSink = null;

@@ -37,6 +37,9 @@ internal static class AntFlowMetrics
         completion.ContinueWith(static (_, e) => RunningEngines.TryRemove((Execution.PipelineEngine)e!, out byte _), engine, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    /// <summary>Stops showing an engine in the observable gauges.</summary>
+    public static void Untrack(Execution.PipelineEngine engine) => RunningEngines.TryRemove(engine, out byte _);
+
     /// <summary>Starts an activity for one item in one stage, only when someone listens.</summary>
     public static Activity? StartItemActivity(string stage, ItemTicket item, int attempt)
     {

@@ -45,8 +45,13 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
         }
 
         _completion = CompleteAsync();
-        AntFlowMetrics.Track(this, _completion);
     }
+
+    /// <summary>Shows this engine in the observable gauges from now until it completes or <see cref="StopTracking"/>.</summary>
+    public void StartTracking() => AntFlowMetrics.Track(this, _completion);
+
+    /// <summary>Removes this engine from the observable gauges (a run may end without its engine completing).</summary>
+    public void StopTracking() => AntFlowMetrics.Untrack(this);
 
     public override IReadOnlyList<IStageRuntime> Stages => _stages;
 
@@ -64,44 +69,78 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
         }
     }
 
-    public async Task FeedAsync(IEnumerable<TIn> items, int priority, CancellationToken cancellationToken)
+    /// <summary>Feeds items into the first stage; false when feeding stopped early (the caller's token or a stop).</summary>
+    /// <param name="items">The items.</param>
+    /// <param name="priority">Their priority.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <param name="interactive">Fed through FeedAsync: an item that comes after CompleteAsync throws instead of entering.</param>
+    public async Task<bool> FeedAsync(IEnumerable<TIn> items, int priority, CancellationToken cancellationToken, bool interactive = false)
     {
         var input = (IStageInput<TIn>)_stages[0];
         using CancellationTokenSource? linked = LinkToStop(cancellationToken, out CancellationToken sendToken);
         foreach (TIn item in items)
         {
+            if (interactive)
+            {
+                ThrowIfInputCompleted();
+            }
+
             if (!await FeedOneAsync(input, item, priority, cancellationToken, sendToken).ConfigureAwait(false))
             {
-                return;
+                return false;
             }
         }
+
+        return true;
     }
 
-    public async Task FeedAsync(IAsyncEnumerable<TIn> items, int priority, CancellationToken cancellationToken)
+    /// <inheritdoc cref="FeedAsync(IEnumerable{TIn}, int, CancellationToken, bool)"/>
+    public async Task<bool> FeedAsync(IAsyncEnumerable<TIn> items, int priority, CancellationToken cancellationToken, bool interactive = false)
     {
         var input = (IStageInput<TIn>)_stages[0];
         using CancellationTokenSource? linked = LinkToStop(cancellationToken, out CancellationToken sendToken);
         await foreach (TIn item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
+            if (interactive)
+            {
+                ThrowIfInputCompleted();
+            }
+
             if (!await FeedOneAsync(input, item, priority, cancellationToken, sendToken).ConfigureAwait(false))
             {
-                return;
+                return false;
             }
         }
+
+        return true;
     }
 
-    /// <summary>Feeds items into a later stage; the caller has checked that <typeparamref name="T"/> is its input type.</summary>
-    public async Task FeedStageAsync<T>(IStageInput<T> input, IEnumerable<T> items, int priority, CancellationToken cancellationToken)
+    /// <summary>
+    /// Feeds items into a later stage (always interactive); the caller has checked that <typeparamref name="T"/> is its
+    /// input type. False when feeding stopped early.
+    /// </summary>
+    public async Task<bool> FeedStageAsync<T>(IStageInput<T> input, IEnumerable<T> items, int priority, CancellationToken cancellationToken)
     {
         using CancellationTokenSource? linked = LinkToStop(cancellationToken, out CancellationToken sendToken);
         foreach (T item in items)
         {
+            ThrowIfInputCompleted();
             long sequence = Interlocked.Increment(ref _nextSequence);
             var envelope = new Envelope<T>(new ItemTicket(id: null, sequence, priority, injected: true), attempt: 1, maxAttempt: 1, skipped: false, item);
             if (!await EnterAsync(input, envelope, cancellationToken, sendToken).ConfigureAwait(false))
             {
-                return;
+                return false;
             }
+        }
+
+        return true;
+    }
+
+    private void ThrowIfInputCompleted()
+    {
+        if (IsInputCompleted)
+        {
+            throw new InvalidOperationException("No more items can be fed: CompleteAsync was called.");
         }
     }
 

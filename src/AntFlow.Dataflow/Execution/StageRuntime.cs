@@ -276,7 +276,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
                 return CompleteSucceedingAsync(envelope, slot, succeeding, startedAt, activity);
             }
 
-            EndItem(slot, succeeded: true, startedAt, activity);
+            EndItem(slot, succeeded: true, cancelled: false, startedAt, activity);
             return succeeding;
         }
         finally
@@ -289,6 +289,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
     private async ValueTask<Envelope<TOut>> CompleteFastAsync(Envelope<TIn> envelope, WorkerSlot slot, ValueTask<TOut> running, long startedAt, Activity? activity)
     {
         bool succeeded = false;
+        bool cancelled = false;
         try
         {
             TOut output = await running.ConfigureAwait(false);
@@ -297,18 +298,20 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
         catch (Exception error)
         {
-            await FailAsync(envelope, slot, error).ConfigureAwait(false);
+            cancelled = IsStopCancellation(error);
+            await (cancelled ? CancelAsync(envelope, slot.Name, error) : FailAsync(envelope, slot, error)).ConfigureAwait(false);
             return default;
         }
         finally
         {
-            EndItem(slot, succeeded, startedAt, activity);
+            EndItem(slot, succeeded, cancelled, startedAt, activity);
         }
     }
 
     /// <summary>The rest of <see cref="ProcessFast"/> when the tasks completed but passing the item on did not.</summary>
     private async ValueTask<Envelope<TOut>> CompleteSucceedingAsync(Envelope<TIn> envelope, WorkerSlot slot, ValueTask<Envelope<TOut>> succeeding, long startedAt, Activity? activity)
     {
+        bool cancelled = false;
         try
         {
             return await succeeding.ConfigureAwait(false);
@@ -316,21 +319,27 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         catch (Exception error)
         {
             // As in ProcessAsync: a failure while passing the item on fails the item.
-            await FailAsync(envelope, slot, error).ConfigureAwait(false);
+            cancelled = IsStopCancellation(error);
+            await (cancelled ? CancelAsync(envelope, slot.Name, error) : FailAsync(envelope, slot, error)).ConfigureAwait(false);
             return default;
         }
         finally
         {
-            EndItem(slot, succeeded: true, startedAt, activity);
+            EndItem(slot, succeeded: true, cancelled, startedAt, activity);
         }
     }
 
     /// <summary>Frees the worker and records the item's time in the stage.</summary>
-    private void EndItem(WorkerSlot slot, bool succeeded, long startedAt, Activity? activity)
+    /// <param name="slot">The worker.</param>
+    /// <param name="succeeded">Whether the item's tasks succeeded.</param>
+    /// <param name="cancelled">Whether the item was cancelled by a stop: neither a success nor a failure of the worker.</param>
+    /// <param name="startedAt">When the worker took the item.</param>
+    /// <param name="activity">The item's activity, if traced.</param>
+    private void EndItem(WorkerSlot slot, bool succeeded, bool cancelled, long startedAt, Activity? activity)
     {
         TimeProvider time = _engine.TimeProvider;
         long endedAt = time.GetTimestamp();
-        slot.End(succeeded, endedAt);
+        slot.End(succeeded, cancelled, endedAt);
         AntFlowMetrics.RecordItemDuration(Name, time.GetElapsedTime(startedAt, endedAt));
         if (activity is not null)
         {
@@ -356,6 +365,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         WorkerContext.Enter(slot.ContextScope);
         Activity? activity = AntFlowMetrics.StartItemActivity(Name, envelope.Ticket, envelope.Attempt);
         bool succeeded = false;
+        bool cancelled = false;
         try
         {
             if (Tracker is not null)
@@ -393,12 +403,13 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
         catch (Exception error)
         {
-            await FailAsync(envelope, slot, error).ConfigureAwait(false);
+            cancelled = IsStopCancellation(error);
+            await (cancelled ? CancelAsync(envelope, slot.Name, error) : FailAsync(envelope, slot, error)).ConfigureAwait(false);
             return default;
         }
         finally
         {
-            EndItem(slot, succeeded, startedAt, activity);
+            EndItem(slot, succeeded, cancelled, startedAt, activity);
         }
     }
 
@@ -434,6 +445,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         {
             try
             {
+                // Not cancelled by a stop: work that is done gets checkpointed, so a resume does not redo it.
                 await checkpoint.MarkCompletedAsync(envelope.Id, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception error)
@@ -466,14 +478,11 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         Leave();
     }
 
+    /// <summary>A task gave up because the pipeline is stopping: the item is cancelled, not failed.</summary>
+    private bool IsStopCancellation(Exception error) => error is OperationCanceledException && _engine.IsStopping;
+
     private async ValueTask FailAsync(Envelope<TIn> envelope, WorkerSlot slot, Exception error)
     {
-        if (error is OperationCanceledException && _engine.IsStopping)
-        {
-            await CancelAsync(envelope, slot.Name, error).ConfigureAwait(false);
-            return;
-        }
-
         int attempt = Math.Max(envelope.Attempt, slot.Attempt);
         await TrackTaskAsync(slot, TaskEventType.Fail, attempt, error).ConfigureAwait(false);
         if (_settings.RetryMode == RetryMode.PerStage && envelope.Attempt < _settings.Attempts && ShouldRetry(error))

@@ -81,8 +81,8 @@ internal sealed class WorkerSlot
         Volatile.Write(ref _processingSince, timestamp == 0 ? 1 : timestamp);
     }
 
-    /// <summary>Records the item's outcome and frees the slot.</summary>
-    public void End(bool succeeded, long timestamp)
+    /// <summary>Records the item's outcome and frees the slot; a cancelled item counts as neither processed nor failed.</summary>
+    public void End(bool succeeded, bool cancelled, long timestamp)
     {
         // Only the worker holding the slot writes these counters, so plain writes suffice; readers use Volatile.Read.
         long since = _processingSince;
@@ -91,7 +91,11 @@ internal sealed class WorkerSlot
             Volatile.Write(ref _totalProcessingTicks, _totalProcessingTicks + (timestamp - since));
         }
 
-        if (succeeded)
+        if (cancelled)
+        {
+            // A stop, not the worker's doing: busy time still counts, the success rate does not change.
+        }
+        else if (succeeded)
         {
             Volatile.Write(ref _itemsProcessed, _itemsProcessed + 1);
         }

@@ -42,7 +42,7 @@ public sealed class PipelineDashboard : IAsyncDisposable
     /// <param name="timeProvider">The clock for the updates; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="loggerFactory">Logs exceptions thrown by <paramref name="onUpdate"/>; nothing is logged when <see langword="null"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="pipeline"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="updateInterval"/> is not positive, or longer than about 49 days.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="updateInterval"/> is shorter than one millisecond, or longer than about 49.7 days.</exception>
     public PipelineDashboard(
         IPipelineMonitor pipeline,
         StatusTracker? tracker = null,
@@ -53,7 +53,7 @@ public sealed class PipelineDashboard : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         TimeSpan interval = updateInterval ?? DefaultUpdateInterval;
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero, nameof(updateInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(interval, TimeSpan.FromMilliseconds(1), nameof(updateInterval));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(interval, MaxUpdateInterval, nameof(updateInterval));
 
         _pipeline = pipeline;
