@@ -123,9 +123,7 @@ public sealed class WebDashboardBrowserTests
         Assert.Multiple(() =>
         {
             Assert.That(Driver.FindElement(By.Id("run-state")).Text, Is.EqualTo("idle"));
-            Assert.That(
-                Driver.FindElements(By.CssSelector("#stages tbody tr")).Select(r => r.GetAttribute("data-stage")),
-                Is.EqualTo(new[] { "Fetch", "Parse", "Save" }));
+            Assert.That(StageRowNames(), Is.EqualTo(new[] { "Fetch", "Parse", "Save" }));
             Assert.That(Driver.FindElements(By.CssSelector(".worker")), Has.Count.EqualTo(WorkerCount));
             Assert.That(Driver.FindElements(By.CssSelector(".worker.idle")), Has.Count.EqualTo(WorkerCount));
             Assert.That(ReadCount("done-count"), Is.Zero);
@@ -254,5 +252,13 @@ public sealed class WebDashboardBrowserTests
         Driver.Manage().Window.Size = new System.Drawing.Size(1440, Convert.ToInt32(height, CultureInfo.InvariantCulture));
         ((ITakesScreenshot)Driver).GetScreenshot().SaveAsFile(path);
         TestContext.Progress.WriteLine($"Screenshot saved to {path}");
+    }
+
+    /// <summary>The stage rows' names, read in one script call: the page rebuilds the rows on every snapshot.</summary>
+    private IReadOnlyList<string?> StageRowNames()
+    {
+        object? names = ((IJavaScriptExecutor)Driver).ExecuteScript(
+            "return Array.from(document.querySelectorAll('#stages tbody tr'), r => r.getAttribute('data-stage'));");
+        return names is IEnumerable<object?> list ? list.Select(n => n as string).ToArray() : [];
     }
 }
