@@ -147,7 +147,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(items);
         PipelineEngine<TIn, TOut> engine = GetFeedableEngine();
         cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfNotAllFed(await engine.FeedAsync(items, priority, cancellationToken, interactive: true).ConfigureAwait(false), cancellationToken);
+        await engine.FeedAsync(items, priority, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>Feeds items into the stage named <paramref name="targetStage"/>, skipping the stages before it.</summary>
@@ -178,7 +179,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfNotAllFed(await engine.FeedStageAsync(input, items, priority, cancellationToken).ConfigureAwait(false), cancellationToken);
+        await engine.FeedStageAsync(input, items, priority, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>Feeds items from an asynchronous sequence into the first stage, with the default priority.</summary>
@@ -200,7 +202,8 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(items);
         PipelineEngine<TIn, TOut> engine = GetFeedableEngine();
         cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfNotAllFed(await engine.FeedAsync(items, priority, cancellationToken, interactive: true).ConfigureAwait(false), cancellationToken);
+        await engine.FeedAsync(items, priority, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>Signals that no more items will be fed, and waits until every fed item has come out.</summary>
@@ -435,18 +438,6 @@ public sealed class Pipeline<TIn, TOut> : IPipelineMonitor, IAsyncDisposable
     }
 
     private PipelineEngine<TIn, TOut> CreateEngine(ResultSink<TOut> sink) => new(_definition, sink, _logger);
-
-    /// <summary>
-    /// Feeding stopped early because of the caller's token: it hears about it. A stop (ShutdownAsync, DisposeAsync) ends
-    /// feeding quietly, as before: the items fed so far come out, cancelled if they had not run.
-    /// </summary>
-    private static void ThrowIfNotAllFed(bool allFed, CancellationToken cancellationToken)
-    {
-        if (!allFed)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-    }
 
     private PipelineEngine<TIn, TOut> BeginRun(ResultSink<TOut>? sink, RunState state, CollectingResultSink<TOut>? collect)
     {

@@ -69,57 +69,38 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
         }
     }
 
-    /// <summary>Feeds items into the first stage; false when feeding stopped early (the caller's token or a stop).</summary>
-    /// <param name="items">The items.</param>
-    /// <param name="priority">Their priority.</param>
-    /// <param name="cancellationToken">The caller's token.</param>
-    /// <param name="interactive">Fed through FeedAsync: an item that comes after CompleteAsync throws instead of entering.</param>
-    public async Task<bool> FeedAsync(IEnumerable<TIn> items, int priority, CancellationToken cancellationToken, bool interactive = false)
+    /// <summary>Feeds items into the first stage, until they run out or feeding stops (the caller's token or a stop).</summary>
+    public async Task FeedAsync(IEnumerable<TIn> items, int priority, CancellationToken cancellationToken)
     {
         var input = (IStageInput<TIn>)_stages[0];
         using CancellationTokenSource? linked = LinkToStop(cancellationToken, out CancellationToken sendToken);
         foreach (TIn item in items)
         {
-            if (interactive)
-            {
-                ThrowIfInputCompleted();
-            }
-
+            ThrowIfInputCompleted();
             if (!await FeedOneAsync(input, item, priority, cancellationToken, sendToken).ConfigureAwait(false))
             {
-                return false;
+                return;
             }
         }
-
-        return true;
     }
 
-    /// <inheritdoc cref="FeedAsync(IEnumerable{TIn}, int, CancellationToken, bool)"/>
-    public async Task<bool> FeedAsync(IAsyncEnumerable<TIn> items, int priority, CancellationToken cancellationToken, bool interactive = false)
+    /// <inheritdoc cref="FeedAsync(IEnumerable{TIn}, int, CancellationToken)"/>
+    public async Task FeedAsync(IAsyncEnumerable<TIn> items, int priority, CancellationToken cancellationToken)
     {
         var input = (IStageInput<TIn>)_stages[0];
         using CancellationTokenSource? linked = LinkToStop(cancellationToken, out CancellationToken sendToken);
         await foreach (TIn item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            if (interactive)
-            {
-                ThrowIfInputCompleted();
-            }
-
+            ThrowIfInputCompleted();
             if (!await FeedOneAsync(input, item, priority, cancellationToken, sendToken).ConfigureAwait(false))
             {
-                return false;
+                return;
             }
         }
-
-        return true;
     }
 
-    /// <summary>
-    /// Feeds items into a later stage (always interactive); the caller has checked that <typeparamref name="T"/> is its
-    /// input type. False when feeding stopped early.
-    /// </summary>
-    public async Task<bool> FeedStageAsync<T>(IStageInput<T> input, IEnumerable<T> items, int priority, CancellationToken cancellationToken)
+    /// <summary>Feeds items into a later stage; the caller has checked that <typeparamref name="T"/> is its input type.</summary>
+    public async Task FeedStageAsync<T>(IStageInput<T> input, IEnumerable<T> items, int priority, CancellationToken cancellationToken)
     {
         using CancellationTokenSource? linked = LinkToStop(cancellationToken, out CancellationToken sendToken);
         foreach (T item in items)
@@ -129,16 +110,19 @@ internal sealed class PipelineEngine<TIn, TOut> : PipelineEngine
             var envelope = new Envelope<T>(new ItemTicket(id: null, sequence, priority, injected: true), attempt: 1, maxAttempt: 1, skipped: false, item);
             if (!await EnterAsync(input, envelope, cancellationToken, sendToken).ConfigureAwait(false))
             {
-                return false;
+                return;
             }
         }
-
-        return true;
     }
 
+    /// <summary>
+    /// An item arrives after CompleteAsync: it must not enter a run that is finishing. Only the interactive form can get
+    /// here (the other runs complete their input once feeding has ended). After a stop, the item is let through to come
+    /// out cancelled, and feeding ends quietly.
+    /// </summary>
     private void ThrowIfInputCompleted()
     {
-        if (IsInputCompleted)
+        if (IsInputCompleted && !IsStopping)
         {
             throw new InvalidOperationException("No more items can be fed: CompleteAsync was called.");
         }

@@ -298,8 +298,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
         catch (Exception error)
         {
-            cancelled = IsStopCancellation(error);
-            await (cancelled ? CancelAsync(envelope, slot.Name, error) : FailAsync(envelope, slot, error)).ConfigureAwait(false);
+            cancelled = await FailOrCancelAsync(envelope, slot, error).ConfigureAwait(false);
             return default;
         }
         finally
@@ -319,8 +318,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         catch (Exception error)
         {
             // As in ProcessAsync: a failure while passing the item on fails the item.
-            cancelled = IsStopCancellation(error);
-            await (cancelled ? CancelAsync(envelope, slot.Name, error) : FailAsync(envelope, slot, error)).ConfigureAwait(false);
+            cancelled = await FailOrCancelAsync(envelope, slot, error).ConfigureAwait(false);
             return default;
         }
         finally
@@ -403,8 +401,7 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         }
         catch (Exception error)
         {
-            cancelled = IsStopCancellation(error);
-            await (cancelled ? CancelAsync(envelope, slot.Name, error) : FailAsync(envelope, slot, error)).ConfigureAwait(false);
+            cancelled = await FailOrCancelAsync(envelope, slot, error).ConfigureAwait(false);
             return default;
         }
         finally
@@ -478,8 +475,21 @@ internal sealed class StageRuntime<TIn, TOut> : IStageRuntime, IStageInput<TIn>,
         Leave();
     }
 
-    /// <summary>A task gave up because the pipeline is stopping: the item is cancelled, not failed.</summary>
-    private bool IsStopCancellation(Exception error) => error is OperationCanceledException && _engine.IsStopping;
+    /// <summary>
+    /// Ends an item whose processing threw: cancelled when a task gave up because the pipeline is stopping, otherwise
+    /// failed (or retried). Returns whether it was cancelled, which is neither a success nor a failure of the worker.
+    /// </summary>
+    private async ValueTask<bool> FailOrCancelAsync(Envelope<TIn> envelope, WorkerSlot slot, Exception error)
+    {
+        if (error is OperationCanceledException && _engine.IsStopping)
+        {
+            await CancelAsync(envelope, slot.Name, error).ConfigureAwait(false);
+            return true;
+        }
+
+        await FailAsync(envelope, slot, error).ConfigureAwait(false);
+        return false;
+    }
 
     private async ValueTask FailAsync(Envelope<TIn> envelope, WorkerSlot slot, Exception error)
     {

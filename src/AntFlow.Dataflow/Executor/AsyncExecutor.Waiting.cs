@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using AntFlow.Dataflow.Execution;
 
 namespace AntFlow.Dataflow;
 
@@ -173,7 +174,7 @@ public sealed partial class AsyncExecutor
             throw new ArgumentOutOfRangeException(nameof(timeout), value, "The timeout must not be negative (except Timeout.InfiniteTimeSpan).");
         }
 
-        return timeout > ExecutorConstants.LongestTimeout ? null : timeout;
+        return timeout > TimerLimits.Longest ? null : timeout;
     }
 
     private static (IReadOnlySet<Task<T>> Done, IReadOnlySet<Task<T>> Pending) Partition<T>(HashSet<Task<T>> all)

@@ -13,9 +13,6 @@ internal static class ExecutorConstants
     /// <summary>The longest base delay and delay cap Polly's retry strategy accepts.</summary>
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromDays(1);
 
-    /// <summary>The longest wait timers accept (uint.MaxValue - 1 milliseconds); a longer wait timeout means no timeout.</summary>
-    public static readonly TimeSpan LongestTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
-
     public const DelayBackoffType DefaultRetryBackoffType = DelayBackoffType.Exponential;
 
     public const bool DefaultUseJitter = true;

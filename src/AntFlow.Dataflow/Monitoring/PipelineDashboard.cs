@@ -1,4 +1,5 @@
 using AntFlow.Dataflow.Diagnostics;
+using AntFlow.Dataflow.Execution;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -17,8 +18,6 @@ namespace AntFlow.Dataflow;
 /// </remarks>
 public sealed class PipelineDashboard : IAsyncDisposable
 {
-    // PeriodicTimer accepts periods up to uint.MaxValue - 1 milliseconds.
-    private static readonly TimeSpan MaxUpdateInterval = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
     private static readonly TimeSpan DefaultUpdateInterval = TimeSpan.FromSeconds(1);
 
     private readonly IPipelineMonitor _pipeline;
@@ -53,8 +52,7 @@ public sealed class PipelineDashboard : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         TimeSpan interval = updateInterval ?? DefaultUpdateInterval;
-        ArgumentOutOfRangeException.ThrowIfLessThan(interval, TimeSpan.FromMilliseconds(1), nameof(updateInterval));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(interval, MaxUpdateInterval, nameof(updateInterval));
+        TimerLimits.ThrowIfInvalidPeriod(interval, nameof(updateInterval));
 
         _pipeline = pipeline;
         _tracker = tracker;

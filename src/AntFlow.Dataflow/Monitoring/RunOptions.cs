@@ -1,11 +1,10 @@
+using AntFlow.Dataflow.Execution;
+
 namespace AntFlow.Dataflow;
 
 /// <summary>Options for one <c>RunAsync</c> call.</summary>
 public sealed class RunOptions
 {
-    private static readonly TimeSpan ShortestUpdateInterval = TimeSpan.FromMilliseconds(1);
-    private static readonly TimeSpan LongestUpdateInterval = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
-
     private TimeSpan _updateInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets or sets the display driven during the run.</summary>
@@ -22,8 +21,7 @@ public sealed class RunOptions
         get => _updateInterval;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, ShortestUpdateInterval);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, LongestUpdateInterval);
+            TimerLimits.ThrowIfInvalidPeriod(value, nameof(value));
             _updateInterval = value;
         }
     }
